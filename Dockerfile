@@ -1,0 +1,25 @@
+# One image that runs every factrace stage: Java + Spark (pyspark) + the package.
+# The probing stage (issue 4) needs torch: build with --build-arg EXTRAS=spark,query,probing,
+# and a CUDA base (e.g. --build-arg BASE=nvidia/cuda:12.4.1-runtime-ubuntu22.04 plus python3.11).
+ARG BASE=python:3.11-slim-bookworm
+FROM ${BASE}
+ARG EXTRAS=spark,query
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends openjdk-17-jre-headless procps \
+ && rm -rf /var/lib/apt/lists/*
+ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 \
+    PYTHONUNBUFFERED=1
+
+WORKDIR /opt/factrace
+COPY setup.cfg pyproject.toml README.md ./
+COPY requirements ./requirements
+COPY schemas ./schemas
+COPY tracer ./tracer
+COPY probing ./probing
+COPY jobs ./jobs
+RUN pip install --no-cache-dir -c requirements/constraints.txt ".[${EXTRAS}]"
+
+# `docker run IMAGE extract DUMP --warehouse /wh`, or spark-submit /opt/factrace/jobs/<stage>.py ...
+ENTRYPOINT ["factrace"]
+CMD ["--help"]

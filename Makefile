@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything else is set up here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+EXTRAS := spark,query,dev
+
+.PHONY: venv demo test test-fast lint docs bench clean java
+
+$(STAMP): setup.cfg pyproject.toml requirements/constraints.txt
+	@$(MAKE) --no-print-directory java
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements/constraints.txt -e ".[$(EXTRAS)]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Java 17+ is needed for Spark; installing openjdk-17-jre-headless"; \
+	  (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless) || \
+	  { echo "error: install Java 17 (e.g. apt-get install openjdk-17-jre-headless) and rerun"; exit 1; }; }
+
+demo: venv
+	$(BIN)/factrace demo --warehouse demo-warehouse
+
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/python -m schemas.docs | diff -u docs/tables.md - || { echo "docs/tables.md is stale: run 'make docs'"; exit 1; }
+	$(BIN)/python -m pytest
+
+test-fast: venv
+	$(BIN)/python -m pytest -m "not spark and not cluster"
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+docs: venv
+	$(BIN)/python -m schemas.docs > docs/tables.md
+
+bench: venv
+	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/segment.py
+
+clean:
+	rm -rf $(VENV) demo-warehouse .pytest_cache bench/.venvs

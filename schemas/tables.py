@@ -1,0 +1,166 @@
+"""The table contract: every factrace table declared once.
+
+Arrow schemas (``schemas.arrow``), Spark schemas (``schemas.spark``) and
+``docs/tables.md`` (``schemas.docs``) are all derived from these declarations,
+so a column is added or changed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = 1
+
+# Logical type names understood by the Arrow and Spark translators.
+LOGICAL_TYPES = (
+    "string",
+    "int32",
+    "int64",
+    "float64",
+    "bool",
+    "binary",
+    "timestamp",
+    "list<int32>",
+    "list<input>",
+    "map<string,int64>",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column: its name, logical type, nullability and one line of meaning."""
+
+    name: str
+    type: str
+    doc: str
+    nullable: bool = False
+
+    def __post_init__(self) -> None:
+        if self.type not in LOGICAL_TYPES:
+            raise ValueError(f"column {self.name}: unknown type {self.type!r}; use one of {LOGICAL_TYPES}")
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table: data columns, Hive partition columns (always strings) and its key."""
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    partitions: tuple[Column, ...] = ()
+    key: tuple[str, ...] = ()
+    version: int = SCHEMA_VERSION
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        """Data columns followed by partition columns, as a reader of the table sees them."""
+        return self.columns + self.partitions
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def partition_names(self) -> list[str]:
+        return [c.name for c in self.partitions]
+
+
+DUMP = Column("dump", "string", "Dump date `YYYYMMDD` (from the file name or `--dump`), or `undated`.")
+WIKI = Column("wiki", "string", "Wiki database name, e.g. `enwiki`, `jawiki`.")
+TOKENIZER = Column(
+    "tokenizer", "string", "Stable tokenizer id `<name>-<sha1 prefix>`; its file is kept under `_tokenizers/`."
+)
+
+PAGES = Table(
+    name="pages",
+    doc="One row per article (namespace 0, not a redirect) of a dump, as clean text.",
+    columns=(
+        Column("page_id", "int64", "MediaWiki page id."),
+        Column("rev_id", "int64", "Revision id of the text (null when the dump has none).", nullable=True),
+        Column("title", "string", "Page title."),
+        Column("text", "string", "Clean text: title and paragraphs joined by one space (one line)."),
+        Column("content_sha1", "string", "SHA-1 (hex) of `text`; unchanged text keeps its hash across dumps."),
+        Column("char_count", "int32", "Length of `text` in Unicode code points."),
+        Column("paragraph_count", "int32", "Paragraphs (section headings included) joined into `text`."),
+    ),
+    partitions=(DUMP, WIKI),
+    key=("page_id",),
+)
+
+SEGMENTS = Table(
+    name="segments",
+    doc="Consecutive chunks of at most `max_tokens` model tokens cut from each page's text.",
+    columns=(
+        Column("page_id", "int64", "Page the segment was cut from."),
+        Column("seg_no", "int32", "0-based position of the segment in its page."),
+        Column("char_start", "int32", "Start of the segment in the page text (code points, inclusive)."),
+        Column("char_end", "int32", "End of the segment in the page text (code points, exclusive)."),
+        Column("text", "string", "`page.text[char_start:char_end]`."),
+        Column("token_count", "int32", "Number of token ids in the segment."),
+        Column("token_ids", "list<int32>", "Token ids, exactly the page's ids (no special tokens) in this range."),
+        Column("content_sha1", "string", "`content_sha1` of the page text the segment was cut from."),
+    ),
+    partitions=(DUMP, WIKI, TOKENIZER),
+    key=("page_id", "seg_no"),
+)
+
+QUARANTINE = Table(
+    name="quarantine",
+    doc="Every input record a stage could not use, with the reason. Nothing is dropped silently.",
+    columns=(
+        Column("source", "string", "Input the record came from (file path, or table and partition)."),
+        Column("position", "int64", "Byte offset in the decompressed input, or row position; -1 when unknown."),
+        Column("reason", "string", "Short stable reason code, e.g. `truncated`, `invalid_utf8`, `entity_declared`."),
+        Column("detail", "string", "Human-readable explanation, including the parser's message."),
+        Column("record_id", "string", "Page id or other key of the record when it could be read.", nullable=True),
+        Column("snippet", "string", "First bytes of the bad record (escaped), for inspection.", nullable=True),
+        Column("run_id", "string", "Run that quarantined the record."),
+    ),
+    partitions=(
+        DUMP,
+        Column("stage", "string", "Stage that quarantined the record (`extract`, `segment`, ...)."),
+        Column("scope", "string", "Unit of work a stage run owns and replaces on rerun (a wiki for extract/segment)."),
+    ),
+    key=("source", "position"),
+    notes=(
+        "`scope` is a third partition level beyond DESIGN's [dump, stage]: rerunning one wiki replaces "
+        "only that wiki's quarantine rows, atomically.",
+    ),
+)
+
+RUNS = Table(
+    name="runs",
+    doc="One row per stage run: what went in, with which parameters, what came out.",
+    columns=(
+        Column("run_id", "string", "Unique run id `<stage>-<UTC time>-<random>`."),
+        Column("stage", "string", "Stage name."),
+        Column("status", "string", "`succeeded`, `partial` (some records quarantined) or `failed`."),
+        Column("started_at", "timestamp", "UTC start time."),
+        Column("finished_at", "timestamp", "UTC end time."),
+        Column("duration_s", "float64", "Wall-clock seconds."),
+        Column("inputs", "list<input>", "Input files or table partitions with their sizes and SHA-256."),
+        Column("parameters", "string", "The resolved stage configuration as JSON."),
+        Column("outputs", "string", "Published partitions as JSON: `{table: [partition paths]}`."),
+        Column("records_in", "int64", "Records read (pages of all namespaces for extract; pages for segment)."),
+        Column("records_out", "int64", "Records written to the stage's main table."),
+        Column("records_quarantined", "int64", "Records written to quarantine."),
+        Column("records_skipped", "int64", "Records deliberately not used (see `skipped`)."),
+        Column("skipped", "map<string,int64>", "Skipped records by reason, e.g. `redirect`, `namespace`."),
+        Column("extra", "string", "Stage-specific figures as JSON (e.g. segments written, split strategy)."),
+        Column("message", "string", "The one-line summary the stage printed."),
+        Column("factrace_version", "string", "Package version that ran."),
+    ),
+    key=("run_id",),
+    notes=("Counts reconcile: `records_in = records_out + records_quarantined + records_skipped`.",),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (PAGES, SEGMENTS, QUARANTINE, RUNS)}
+
+
+def table(name: str) -> Table:
+    """Look a table up by name, with a clear error listing the known ones."""
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise KeyError(f"unknown table {name!r}; known tables: {', '.join(sorted(TABLES))}") from None

@@ -1,0 +1,74 @@
+"""Build small MediaWiki dumps in tests, with any damage a test needs."""
+
+from __future__ import annotations
+
+import bz2
+import re
+from pathlib import Path
+
+from tokenizers import Tokenizer
+
+HEADER = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10" xml:lang="en">
+  <siteinfo>
+    <sitename>Wikipedia</sitename>
+    <dbname>{dbname}</dbname>
+    <base>https://en.wikipedia.org/wiki/Main_Page</base>
+    {namespaces}
+  </siteinfo>
+"""
+NAMESPACES = """<namespaces>
+      <namespace key="0" case="first-letter" />
+      <namespace key="1" case="first-letter">Talk</namespace>
+      <namespace key="6" case="first-letter">File</namespace>
+      <namespace key="14" case="first-letter">Category</namespace>
+    </namespaces>"""
+
+
+def page_xml(page_id: int, title: str, text: str | None, ns: int | None = 0, redirect: bool = False) -> str:
+    ns_el = f"<ns>{ns}</ns>" if ns is not None else ""
+    red = f'<redirect title="{title} target" />' if redirect else ""
+    text_el = f'<text bytes="{len(text)}" xml:space="preserve">{text}</text>' if text is not None else ""
+    return (
+        f"  <page>\n    <title>{title}</title>\n    {ns_el}\n    <id>{page_id}</id>\n    {red}\n"
+        f"    <revision>\n      <id>{page_id * 10}</id>\n      {text_el}\n    </revision>\n  </page>\n"
+    )
+
+
+def dump_xml(pages: list[str], dbname: str = "testwiki", namespaces: bool = True, prolog: str = "") -> str:
+    head = HEADER.format(dbname=dbname, namespaces=NAMESPACES if namespaces else "")
+    return prolog + head + "".join(pages) + "</mediawiki>\n"
+
+
+def write_dump(path: Path, xml: str | bytes, compress: bool = False) -> Path:
+    data = xml.encode("utf-8") if isinstance(xml, str) else xml
+    path.write_bytes(bz2.compress(data) if compress else data)
+    return path
+
+
+def article_count(xml: bytes) -> int:
+    """Articles counted independently of the extractor: ns 0 (or no ns and no prefix) and not a redirect."""
+    count = 0
+    for page in re.findall(rb"<page>.*?</page>", xml, re.DOTALL):
+        ns = re.search(rb"<ns>(-?\d+)</ns>", page)
+        if ns is None:
+            title = re.search(rb"<title>(.*?)</title>", page).group(1)
+            is_article = b":" not in title
+        else:
+            is_article = ns.group(1) == b"0"
+        if is_article and b"<redirect" not in page:
+            count += 1
+    return count
+
+
+def train_wordpiece(texts: list[str], vocab_size: int = 3000) -> Tokenizer:
+    """A cased WordPiece tokenizer with mBERT's normalizer and pre-tokenizer, trained on fixture text."""
+    from tokenizers import models, normalizers, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, handle_chinese_chars=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocab_size, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False
+    )
+    tok.train_from_iterator(texts, trainer)
+    return tok

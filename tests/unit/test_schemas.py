@@ -1,0 +1,32 @@
+import pyarrow as pa
+import pytest
+
+from schemas import TABLES, table
+from schemas.arrow import arrow_schema
+from schemas.docs import render
+from tests.conftest import REPO
+
+
+def test_docs_are_generated_from_the_declarations():
+    assert (REPO / "docs" / "tables.md").read_text(encoding="utf-8") == render()
+
+
+def test_every_table_has_documented_columns_and_a_key():
+    for t in TABLES.values():
+        assert t.key, t.name
+        assert set(t.key) <= set(t.column_names), t.name
+        for c in t.all_columns:
+            assert c.doc.strip(), f"{t.name}.{c.name} has no meaning line"
+
+
+def test_arrow_schema_carries_types_and_version():
+    schema = arrow_schema(table("segments"))
+    assert schema.field("token_ids").type == pa.list_(pa.field("element", pa.int32(), nullable=False))
+    assert schema.metadata[b"factrace.schema_version"] == b"1"
+    assert "dump" not in schema.names
+    assert "tokenizer" in arrow_schema(table("segments"), with_partitions=True).names
+
+
+def test_unknown_table_lists_known_ones():
+    with pytest.raises(KeyError, match="known tables: pages"):
+        table("nope")

@@ -1,0 +1,1 @@
+"""Reading MediaWiki XML export dumps: compression, splits, pages."""

@@ -1,0 +1,67 @@
+"""Detect a dump's compression from its magic bytes and stream it decompressed.
+
+Extensions lie; magic bytes do not. A truncated compressed stream ends the
+chunk iterator early and reports it instead of raising, so every complete page
+before the cut is kept.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK_BYTES = 1 << 20
+
+_MAGIC = (
+    (b"BZh", "bz2"),
+    (b"\x1f\x8b", "gzip"),
+    (b"\xfd7zXZ\x00", "xz"),
+)
+
+
+def detect_compression(path: str | Path) -> str:
+    """``bz2``, ``gzip``, ``xz`` or ``none``."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    return "none"
+
+
+def open_decompressed(path: str | Path, compression: str) -> BinaryIO:
+    if compression == "bz2":
+        return bz2.open(path, "rb")
+    if compression == "gzip":
+        return gzip.open(path, "rb")
+    if compression == "xz":
+        return lzma.open(path, "rb")
+    return open(path, "rb")
+
+
+@dataclass(slots=True)
+class StreamEnd:
+    """How a decompressed stream ended: cleanly, or cut/corrupt with the library's message."""
+
+    clean: bool = True
+    detail: str = ""
+
+
+def read_chunks(stream: BinaryIO, end: StreamEnd, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """Yield decompressed chunks; on a truncated or corrupt stream, stop and record why in ``end``."""
+    while True:
+        try:
+            chunk = stream.read(chunk_bytes)
+        except (EOFError, OSError, lzma.LZMAError, zlib.error) as err:
+            end.clean = False
+            end.detail = f"{type(err).__name__}: {err}"
+            return
+        if not chunk:
+            return
+        yield chunk

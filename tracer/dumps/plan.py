@@ -1,0 +1,101 @@
+"""Driver-side look at a dump before any task runs: header, wiki, date, splits, header problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracer.dumps import naming
+from tracer.dumps.compression import StreamEnd, detect_compression, open_decompressed, read_chunks
+from tracer.dumps.page_scanner import Header, scan_pages
+from tracer.dumps.siteinfo import NotAMediaWikiExport, SiteInfo, parse_siteinfo
+from tracer.dumps.splits import Split, _transcode, detect_encoding, plan_splits
+from tracer.errors import ConfigError, InputNotFound
+from tracer.records import Quarantined
+
+
+@dataclass
+class DumpPlan:
+    path: str
+    wiki: str | None
+    dump: str
+    siteinfo: SiteInfo | None
+    splits: list[Split] = field(default_factory=list)
+    problems: list[Quarantined] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.splits) and self.siteinfo is not None and self.wiki is not None
+
+
+def _read_header(path: str, compression: str) -> tuple[bytes, str, StreamEnd]:
+    end = StreamEnd()
+    with open_decompressed(path, compression) as stream:
+        chunks = read_chunks(stream, end)
+        first = next(chunks, b"")
+        encoding = detect_encoding(first)
+
+        def all_chunks():
+            yield first
+            yield from chunks
+
+        source = all_chunks() if encoding == "utf-8" else _transcode(all_chunks(), encoding)
+        try:
+            header = next(scan_pages(source, want_header=True))
+        except UnicodeDecodeError as err:
+            end.clean, end.detail = False, f"not valid {encoding}: {err}"
+            return b"", encoding, end
+    assert isinstance(header, Header)
+    return header.data.lstrip(b"\xef\xbb\xbf"), encoding, end
+
+
+def plan_dump(
+    path: str,
+    *,
+    wiki: str | None = None,
+    dump: str | None = None,
+    strategy: str = "auto",
+    split_bytes: int = 64 << 20,
+    index: str | None = None,
+) -> DumpPlan:
+    p = Path(path)
+    if not p.is_file():
+        raise InputNotFound(f"dump {path} does not exist")
+    path = str(p.resolve())
+    date = naming.dump_date(path, dump)
+    plan = DumpPlan(path, naming.wiki_code(path, None, None, wiki), date, None)
+    if p.stat().st_size == 0:
+        plan.problems.append(Quarantined(path, 0, "empty_file", "the file is empty (0 bytes)"))
+        return plan
+    compression = detect_compression(path)
+    header, encoding, end = _read_header(path, compression)
+    if not header.strip():
+        reason, detail = ("corrupt_stream", end.detail) if not end.clean else ("empty_file", "no content")
+        plan.problems.append(Quarantined(path, 0, reason, f"nothing readable in the file: {detail}"))
+        return plan
+    try:
+        info = parse_siteinfo(header)
+    except NotAMediaWikiExport as err:
+        snippet = header[:200].decode("utf-8", errors="backslashreplace")
+        plan.problems.append(Quarantined(path, 0, "not_mediawiki", f"not a MediaWiki XML export: {err}", None, snippet))
+        return plan
+    plan.siteinfo = info
+    if info.entity_declarations:
+        detail = (
+            "the DOCTYPE declares entities (possible entity bomb); none was expanded, "
+            "and pages that use them are quarantined"
+        )
+        plan.problems.append(Quarantined(path, 0, "entity_declared", detail))
+    if not info.has_namespaces:
+        plan.warnings.append(
+            f"{p.name}: <siteinfo> has no namespaces; using each page's <ns>, else canonical title prefixes"
+        )
+    plan.wiki = naming.wiki_code(path, info.dbname, info.base, wiki)
+    if plan.wiki is None:
+        raise ConfigError(f"cannot tell which wiki {path} is (no <dbname>, file name or <base>): pass --wiki")
+    try:
+        plan.splits = plan_splits(path, strategy=strategy, split_bytes=split_bytes, index=index, encoding=encoding)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    return plan

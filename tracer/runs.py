@@ -1,0 +1,88 @@
+"""The ``runs`` table: one row per stage run, appended as its own Parquet file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from schemas.arrow import arrow_schema
+from schemas.tables import RUNS
+from tracer import __version__
+from tracer.warehouse import Warehouse
+
+
+def new_run_id(stage: str) -> str:
+    return f"{stage}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def file_digest(path: str | Path, chunk: int = 8 << 20) -> dict:
+    """Path, size and SHA-256 of an input file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return {"path": str(path), "bytes": os.path.getsize(path), "sha256": h.hexdigest()}
+
+
+@dataclass
+class RunRecord:
+    stage: str
+    run_id: str
+    parameters: dict
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    inputs: list[dict] = field(default_factory=list)
+    outputs: dict[str, list[str]] = field(default_factory=dict)
+    records_in: int = 0
+    records_out: int = 0
+    records_quarantined: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def records_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    def reconciles(self) -> bool:
+        return self.records_in == self.records_out + self.records_quarantined + self.records_skipped
+
+    def status(self) -> str:
+        if self.records_out == 0:
+            return "failed"
+        return "partial" if self.records_quarantined else "succeeded"
+
+    def finish(self, warehouse: Warehouse, message: str, status: str | None = None) -> dict:
+        finished = datetime.now(UTC)
+        row = {
+            "run_id": self.run_id,
+            "stage": self.stage,
+            "status": status or self.status(),
+            "started_at": self.started_at,
+            "finished_at": finished,
+            "duration_s": (finished - self.started_at).total_seconds(),
+            "inputs": self.inputs,
+            "parameters": json.dumps(self.parameters, sort_keys=True, default=str),
+            "outputs": json.dumps(self.outputs, sort_keys=True),
+            "records_in": self.records_in,
+            "records_out": self.records_out,
+            "records_quarantined": self.records_quarantined,
+            "records_skipped": self.records_skipped,
+            "skipped": sorted(self.skipped.items()),
+            "extra": json.dumps(self.extra, sort_keys=True, default=str),
+            "message": message,
+            "factrace_version": __version__,
+        }
+        directory = warehouse.table_dir(RUNS)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"part-{self.run_id}.parquet"
+        tmp = directory / f".part-{self.run_id}.parquet.inprogress"
+        pq.write_table(pa.Table.from_pylist([row], schema=arrow_schema(RUNS)), tmp)
+        os.replace(tmp, path)
+        return row

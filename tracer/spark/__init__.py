@@ -1,0 +1,1 @@
+"""Spark wiring: the session and a task runner over ``mapInArrow``. Imports pyspark."""

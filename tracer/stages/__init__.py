@@ -1,0 +1,1 @@
+"""Stages: configuration, the per-task function executors run, and the driver that publishes."""

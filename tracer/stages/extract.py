@@ -1,0 +1,207 @@
+"""The extract stage: dumps → ``pages`` (+ ``quarantine``), one Parquet file per split."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from schemas.tables import PAGES, QUARANTINE
+from tracer.config import option
+from tracer.dumps.page_scanner import DEFAULT_MAX_PAGE_BYTES
+from tracer.dumps.plan import DumpPlan, plan_dump
+from tracer.dumps.siteinfo import SiteInfo
+from tracer.dumps.splits import STRATEGIES, Split
+from tracer.errors import NothingUsable
+from tracer.extraction import PageExtractor
+from tracer.records import Page, Quarantined, Skipped
+from tracer.runs import RunRecord, file_digest, new_run_id
+from tracer.stages.common import TaskRunner, counts_line, quarantine_row, write_quarantine
+from tracer.warehouse import PartWriter, Warehouse
+
+log = logging.getLogger("factrace.extract")
+STAGE = "extract"
+
+
+@dataclass
+class ExtractConfig:
+    dumps: list[str] = option(help="MediaWiki XML dump files (.xml, .bz2, .gz, .xz)", positional=True)
+    warehouse: str = option(help="warehouse directory")
+    wiki: str | None = option(None, help="wiki code for every input (default: <dbname>, file name, <base>)")
+    dump: str | None = option(None, help="dump label YYYYMMDD (default: the date in the file name, else 'undated')")
+    split_strategy: str = option("auto", help="how to cut a dump into tasks", choices=STRATEGIES)
+    split_mb: float = option(64.0, help="compressed megabytes per task")
+    index: str | None = option(None, help="multistream index file (default: found beside the dump)")
+    max_page_bytes: int = option(DEFAULT_MAX_PAGE_BYTES, help="larger pages are quarantined unread")
+    keep_headings: bool = option(True, help="keep section headings followed by prose, as WikiExtractor does")
+
+
+def _page_row(page: Page) -> dict:
+    return dataclasses.asdict(page)
+
+
+def extract_task(task: dict) -> dict:
+    """Executor side: read one split, write its pages and quarantine files to staging, return counts."""
+    split = Split(**task["split"])
+    info = task["siteinfo"]
+    siteinfo = SiteInfo(**{**info, "namespaces": {int(k): v for k, v in info["namespaces"].items()}})
+    extractor = PageExtractor(siteinfo, task["max_page_bytes"], task["keep_headings"])
+    part = f"part-{task['input_no']:03d}-{split.split_no:05d}.parquet"
+    pages = PartWriter(Path(task["pages_dir"]) / part, PAGES)
+    quarantined: list[Quarantined] = []
+    skipped: Counter = Counter()
+    started = time.perf_counter()
+    for record in extractor.run(split):
+        if isinstance(record, Page):
+            pages.add(_page_row(record))
+        elif isinstance(record, Skipped):
+            skipped[record.reason] += 1
+        else:
+            quarantined.append(record)
+    written = pages.close()
+    reasons = write_quarantine(Path(task["quarantine_dir"]) / part, quarantined, task["run_id"])
+    return {
+        "key": task["key"],
+        "pages": written,
+        "quarantined": dict(reasons),
+        "skipped": dict(skipped),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _siteinfo_dict(info: SiteInfo) -> dict:
+    return {**dataclasses.asdict(info), "namespaces": {str(k): v for k, v in info.namespaces.items()}}
+
+
+@dataclass
+class ExtractResult:
+    run: dict
+    message: str
+    partitions: list[dict[str, str]]
+
+
+class ExtractStage:
+    def __init__(self, config: ExtractConfig, runner: TaskRunner) -> None:
+        self.config = config
+        self.runner = runner
+        self.warehouse = Warehouse(config.warehouse)
+
+    def run(self) -> ExtractResult:
+        cfg = self.config
+        run = RunRecord(STAGE, new_run_id(STAGE), dataclasses.asdict(cfg))
+        plans = [
+            plan_dump(
+                path,
+                wiki=cfg.wiki,
+                dump=cfg.dump,
+                strategy=cfg.split_strategy,
+                split_bytes=max(1, int(cfg.split_mb * (1 << 20))),
+                index=cfg.index,
+            )
+            for path in cfg.dumps
+        ]
+        run.inputs = [file_digest(p.path) for p in plans]
+        for plan in plans:
+            for warning in plan.warnings:
+                log.warning(warning)
+        try:
+            return self._run(run, plans)
+        finally:
+            self.warehouse.discard_staging(run.run_id)
+
+    def _partition_of(self, plan: DumpPlan) -> dict[str, str]:
+        return {"dump": plan.dump, "wiki": plan.wiki or "unknown"}
+
+    def _run(self, run: RunRecord, plans: list[DumpPlan]) -> ExtractResult:
+        wh = self.warehouse
+        groups: dict[tuple[str, str], list[DumpPlan]] = defaultdict(list)
+        for plan in sorted(plans, key=lambda p: p.path):
+            groups[(plan.dump, plan.wiki or "unknown")].append(plan)
+        tasks, header_problems = [], defaultdict(list)
+        for (dump, wiki), group in sorted(groups.items()):
+            values = {"dump": dump, "wiki": wiki}
+            qvalues = {"dump": dump, "stage": STAGE, "scope": wiki}
+            for input_no, plan in enumerate(group):
+                header_problems[(dump, wiki)].extend(plan.problems)
+                if not plan.usable:
+                    continue
+                for split in plan.splits:
+                    tasks.append(
+                        {
+                            "key": [dump, wiki],
+                            "input_no": input_no,
+                            "split": dataclasses.asdict(split),
+                            "siteinfo": _siteinfo_dict(plan.siteinfo),
+                            "pages_dir": str(wh.staged_partition(run.run_id, PAGES, values)),
+                            "quarantine_dir": str(wh.staged_partition(run.run_id, QUARANTINE, qvalues)),
+                            "max_page_bytes": self.config.max_page_bytes,
+                            "keep_headings": self.config.keep_headings,
+                            "run_id": run.run_id,
+                        }
+                    )
+        log.info("extract: %d input(s), %d task(s), run %s", len(plans), len(tasks), run.run_id)
+        results = self.runner.map(extract_task, tasks, "extract") if tasks else []
+        return self._publish(run, groups, header_problems, results, tasks)
+
+    def _publish(
+        self,
+        run: RunRecord,
+        groups: dict[tuple[str, str], list[DumpPlan]],
+        header_problems: dict[tuple[str, str], list[Quarantined]],
+        results: list[dict],
+        tasks: list[dict],
+    ) -> ExtractResult:
+        wh = self.warehouse
+        per_key: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        quarantined: Counter = Counter()
+        skipped: Counter = Counter()
+        for result in results:
+            key = tuple(result["key"])
+            per_key[key]["pages"] += result["pages"]
+            quarantined.update(result["quarantined"])
+            skipped.update(result["skipped"])
+        published = []
+        for (dump, wiki), problems in sorted(header_problems.items()):
+            qvalues = {"dump": dump, "stage": STAGE, "scope": wiki}
+            if problems:
+                path = wh.staged_partition(run.run_id, QUARANTINE, qvalues) / "part-header.parquet"
+                quarantined.update(write_quarantine(path, problems, run.run_id))
+            values = {"dump": dump, "wiki": wiki}
+            if per_key[(dump, wiki)]["pages"]:
+                wh.publish(run.run_id, PAGES, values)
+                published.append(values)
+            wh.publish(run.run_id, QUARANTINE, qvalues)
+        run.records_out = sum(c["pages"] for c in per_key.values())
+        run.records_quarantined = sum(quarantined.values())
+        run.skipped = dict(skipped)
+        run.records_in = run.records_out + run.records_quarantined + run.records_skipped
+        run.outputs = {
+            "pages": [str(wh.partition_dir(PAGES, v).relative_to(wh.root)) for v in published],
+        }
+        run.extra = {
+            "tasks": len(tasks),
+            "strategies": sorted({t["split"]["strategy"] for t in tasks}),
+            "quarantined_by_reason": dict(quarantined),
+            "pages_by_partition": {f"{d}/{w}": c["pages"] for (d, w), c in sorted(per_key.items())},
+            "task_seconds": round(sum(r["seconds"] for r in results), 3),
+        }
+        message = self._message(run, quarantined, skipped, published)
+        row = run.finish(wh, message)
+        if run.records_out == 0:
+            raise NothingUsable(message)
+        return ExtractResult(row, message, published)
+
+    def _message(self, run: RunRecord, quarantined: Counter, skipped: Counter, published: list[dict[str, str]]) -> str:
+        where = ", ".join(f"dump={v['dump']}/wiki={v['wiki']}" for v in published) or "nothing"
+        msg = f"extract: {run.records_out:,} pages written ({where})"
+        if quarantined:
+            msg += f"; {run.records_quarantined:,} quarantined ({counts_line(quarantined)}) -> quarantine/stage=extract"
+        if skipped:
+            msg += f"; {run.records_skipped:,} skipped ({counts_line(skipped)})"
+        return msg + f"; run {run.run_id}"
+
+
+__all__ = ["ExtractConfig", "ExtractStage", "extract_task", "quarantine_row"]

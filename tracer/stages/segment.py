@@ -1,0 +1,161 @@
+"""The segment stage: ``pages`` → ``segments`` with one tokenizer, one Parquet file per pages file."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from schemas.tables import PAGES, QUARANTINE, SEGMENTS
+from tracer.config import option
+from tracer.errors import InputNotFound, NothingUsable
+from tracer.records import Page, Segment
+from tracer.runs import RunRecord, new_run_id
+from tracer.segmentation import Segmenter
+from tracer.stages.common import TaskRunner, counts_line, write_quarantine
+from tracer.tokenization.loading import load_stored, load_tokenizer
+from tracer.warehouse import PartWriter, Warehouse
+
+log = logging.getLogger("factrace.segment")
+STAGE = "segment"
+
+
+@dataclass
+class SegmentConfig:
+    warehouse: str = option(help="warehouse directory")
+    tokenizer: str = option(help="tokenizer.json, WordPiece vocab.txt, local model directory, or cached hub name")
+    max_tokens: int = option(512, help="most tokens per segment")
+    dumps: list[str] = option([], help="only these dump labels (default: all)")
+    wikis: list[str] = option([], help="only these wikis (default: all)")
+    lowercase: bool | None = option(
+        None, help="lowercase for a bare vocab.txt (default: tokenizer_config.json, else no)"
+    )
+
+
+@lru_cache(maxsize=4)
+def _segmenter(tokenizer_path: str, max_tokens: int) -> Segmenter:
+    """One segmenter (and word cache) per executor process and tokenizer, reused across tasks."""
+    return Segmenter(load_stored(tokenizer_path), max_tokens)
+
+
+def _segment_row(seg: Segment) -> dict:
+    row = dataclasses.asdict(seg)
+    row["token_count"] = len(seg.token_ids)
+    return row
+
+
+def segment_task(task: dict) -> dict:
+    """Executor side: segment one pages file into one segments file (same part name)."""
+    started = time.perf_counter()
+    segmenter = _segmenter(task["tokenizer_path"], task["max_tokens"])
+    segmenter.source = task["pages_file"]
+    table = pq.read_table(task["pages_file"], columns=[f.name for f in dataclasses.fields(Page)])
+    pages = (Page(**row) for row in table.to_pylist())
+    name = Path(task["pages_file"]).name
+    writer = PartWriter(Path(task["segments_dir"]) / name, SEGMENTS)
+    quarantined = []
+    segmented_pages: set[int] = set()
+    chars = 0
+    for record in segmenter.run(pages):
+        if isinstance(record, Segment):
+            writer.add(_segment_row(record))
+            segmented_pages.add(record.page_id)
+            chars += record.char_end - record.char_start
+        else:
+            quarantined.append(record)
+    written = writer.close()
+    reasons = write_quarantine(Path(task["quarantine_dir"]) / name, quarantined, task["run_id"])
+    return {
+        "key": task["key"],
+        "pages_in": table.num_rows,
+        "pages_out": len(segmented_pages),
+        "segments": written,
+        "quarantined": dict(reasons),
+        "text_bytes": sum(len(t.as_py().encode("utf-8")) for t in table.column("text")),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+class SegmentStage:
+    def __init__(self, config: SegmentConfig, runner: TaskRunner) -> None:
+        self.config = config
+        self.runner = runner
+        self.warehouse = Warehouse(config.warehouse)
+
+    def run(self) -> dict:
+        cfg, wh = self.config, self.warehouse
+        loaded = load_tokenizer(cfg.tokenizer, cfg.lowercase)
+        tokenizer_path = wh.keep_tokenizer(loaded.tokenizer_id, loaded.to_json())
+        run = RunRecord(STAGE, new_run_id(STAGE), {**dataclasses.asdict(cfg), "tokenizer_id": loaded.tokenizer_id})
+        partitions = wh.partitions(PAGES, dump=cfg.dumps or None, wiki=cfg.wikis or None)
+        if not partitions:
+            raise InputNotFound(
+                f"no pages partitions in {wh.root} match dumps={cfg.dumps} wikis={cfg.wikis}: run extract first"
+            )
+        tasks = []
+        for values in partitions:
+            seg_values = {**values, "tokenizer": loaded.tokenizer_id}
+            q_values = {"dump": values["dump"], "stage": STAGE, "scope": f"{values['wiki']}.{loaded.tokenizer_id}"}
+            for path in wh.files(PAGES, values):
+                run.inputs.append({"path": str(path.relative_to(wh.root)), "bytes": path.stat().st_size, "sha256": ""})
+                tasks.append(
+                    {
+                        "key": [values["dump"], values["wiki"]],
+                        "pages_file": str(path),
+                        "tokenizer_path": str(tokenizer_path),
+                        "max_tokens": cfg.max_tokens,
+                        "segments_dir": str(wh.staged_partition(run.run_id, SEGMENTS, seg_values)),
+                        "quarantine_dir": str(wh.staged_partition(run.run_id, QUARANTINE, q_values)),
+                        "run_id": run.run_id,
+                    }
+                )
+        log.info("segment: %d pages file(s) with tokenizer %s, run %s", len(tasks), loaded.tokenizer_id, run.run_id)
+        try:
+            results = self.runner.map(segment_task, tasks, "segment")
+            return self._publish(run, partitions, loaded.tokenizer_id, results)
+        finally:
+            wh.discard_staging(run.run_id)
+
+    def _publish(
+        self, run: RunRecord, partitions: list[dict[str, str]], tokenizer_id: str, results: list[dict]
+    ) -> dict:
+        wh = self.warehouse
+        quarantined: Counter = Counter()
+        for r in results:
+            quarantined.update(r["quarantined"])
+        published = []
+        for values in partitions:
+            seg_values = {**values, "tokenizer": tokenizer_id}
+            if any(r["segments"] for r in results if r["key"] == [values["dump"], values["wiki"]]):
+                wh.publish(run.run_id, SEGMENTS, seg_values)
+                published.append(str(wh.partition_dir(SEGMENTS, seg_values).relative_to(wh.root)))
+            q_values = {"dump": values["dump"], "stage": STAGE, "scope": f"{values['wiki']}.{tokenizer_id}"}
+            wh.publish(run.run_id, QUARANTINE, q_values)
+        run.records_in = sum(r["pages_in"] for r in results)
+        run.records_out = sum(r["pages_out"] for r in results)
+        run.records_quarantined = sum(quarantined.values())
+        segments = sum(r["segments"] for r in results)
+        text_bytes = sum(r["text_bytes"] for r in results)
+        seconds = sum(r["seconds"] for r in results)
+        run.outputs = {"segments": published}
+        run.extra = {
+            "segments": segments,
+            "tokenizer_id": tokenizer_id,
+            "text_bytes": text_bytes,
+            "task_seconds": round(seconds, 3),
+            "quarantined_by_reason": dict(quarantined),
+        }
+        message = f"segment: {run.records_out:,} pages -> {segments:,} segments (tokenizer {tokenizer_id})"
+        if quarantined:
+            message += f"; {run.records_quarantined:,} quarantined ({counts_line(quarantined)})"
+        message += f"; run {run.run_id}"
+        row = run.finish(wh, message)
+        if run.records_out == 0:
+            raise NothingUsable(message)
+        return {"run": row, "message": message, "partitions": published}

@@ -1,0 +1,113 @@
+"""Load a tokenizer from a ``tokenizer.json``, a WordPiece ``vocab.txt``, a local model directory,
+or a hub name already in the local cache; give it a stable id and keep a copy in the warehouse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from tokenizers import Tokenizer
+from tokenizers.implementations import BertWordPieceTokenizer
+
+from tracer.errors import InputNotFound
+
+_HUB_NAME = re.compile(r"^[\w.-]+/[\w.-]+$|^[\w.-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedTokenizer:
+    tokenizer: Tokenizer
+    tokenizer_id: str
+    source: str
+
+    def to_json(self) -> str:
+        return self.tokenizer.to_str()
+
+
+def _bert_options(directory: Path) -> dict[str, bool]:
+    config = directory / "tokenizer_config.json"
+    lowercase = False
+    if config.exists():
+        lowercase = bool(json.loads(config.read_text(encoding="utf-8")).get("do_lower_case", False))
+    return {"lowercase": lowercase, "strip_accents": lowercase}
+
+
+def _from_vocab(vocab: Path, lowercase: bool | None) -> Tokenizer:
+    options = _bert_options(vocab.parent)
+    if lowercase is not None:
+        options = {"lowercase": lowercase, "strip_accents": lowercase}
+    return BertWordPieceTokenizer(str(vocab), **options)._tokenizer
+
+
+def _from_directory(directory: Path, lowercase: bool | None) -> Tokenizer:
+    if (directory / "tokenizer.json").exists():
+        return Tokenizer.from_file(str(directory / "tokenizer.json"))
+    if (directory / "vocab.txt").exists():
+        return _from_vocab(directory / "vocab.txt", lowercase)
+    raise InputNotFound(
+        f"{directory} has neither tokenizer.json nor vocab.txt; save the tokenizer with save_pretrained"
+    )
+
+
+def _hub_cache_dir(name: str) -> Path | None:
+    hub = Path(
+        os.environ.get("HF_HUB_CACHE") or Path(os.environ.get("HF_HOME", Path.home() / ".cache/huggingface")) / "hub"
+    )
+    snapshots = hub / f"models--{name.replace('/', '--')}" / "snapshots"
+    if not snapshots.is_dir():
+        return None
+    for snapshot in sorted(snapshots.iterdir()):
+        if (snapshot / "tokenizer.json").exists() or (snapshot / "vocab.txt").exists():
+            return snapshot
+    return None
+
+
+def _raw_load(spec: str, lowercase: bool | None) -> Tokenizer:
+    path = Path(spec)
+    if path.is_dir():
+        return _from_directory(path, lowercase)
+    if path.is_file():
+        if path.suffix == ".json":
+            return Tokenizer.from_file(str(path))
+        if path.suffix == ".txt":
+            return _from_vocab(path, lowercase)
+        raise InputNotFound(f"{path}: expected a tokenizer.json, a vocab.txt or a model directory")
+    if _HUB_NAME.match(spec) and not spec.endswith((".json", ".txt")):
+        cached = _hub_cache_dir(spec)
+        if cached is not None:
+            return _from_directory(cached, lowercase)
+        raise InputNotFound(
+            f"tokenizer {spec!r} is not a local path and is not in the Hugging Face cache; "
+            "factrace never downloads: pass a tokenizer.json, a vocab.txt or a local model directory"
+        )
+    raise InputNotFound(f"tokenizer {spec!r} not found")
+
+
+def tokenizer_name(spec: str) -> str:
+    path = Path(spec)
+    stem = path.name if path.is_dir() or not path.suffix else path.stem
+    if stem in ("tokenizer", "vocab"):
+        stem = path.resolve().parent.name
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-").lower() or "tokenizer"
+
+
+def load_tokenizer(spec: str, lowercase: bool | None = None) -> LoadedTokenizer:
+    """Load for encoding without special tokens, truncation or padding; id = name + hash of its JSON."""
+    tokenizer = _raw_load(spec, lowercase)
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    digest = hashlib.sha1(tokenizer.to_str().encode("utf-8")).hexdigest()[:10]
+    return LoadedTokenizer(tokenizer, f"{tokenizer_name(spec)}-{digest}", spec)
+
+
+def load_stored(path: str | Path) -> Tokenizer:
+    """Load a tokenizer copy the warehouse keeps (exactly the JSON that was hashed)."""
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer

@@ -1,0 +1,1 @@
+"""Wikitext → clean text, with WikiExtractor's semantics (reimplemented; see docs/extraction.md)."""

@@ -1,0 +1,80 @@
+"""Wikitext → paragraphs → one line per page (the paper's corpus preparation).
+
+The order follows WikiExtractor: comments and converter markup, templates,
+tables, links, behaviour switches, bold/italic, HTML elements, entities, then
+a line pass that drops lists, table residue and empty sections and keeps a
+section heading only when prose follows it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from tracer.wikitext import markup
+from tracer.wikitext.converter import resolve_converter
+from tracer.wikitext.links import InternalLinks, replace_external
+from tracer.wikitext.nested import drop_tables, drop_templates
+
+_HEADING = re.compile(r"^(={2,6})\s*(.*?)\s*\1\s*$")
+_SPACES = re.compile(r"[ \t\u00a0]{2,}|\t")
+_DOTS = re.compile(r"\.{4,}")
+_ONLY_PUNCT = re.compile(r"^\W+$")
+
+
+class WikitextCleaner:
+    """Clean one page's wikitext; configured once with the wiki's namespace names."""
+
+    def __init__(self, namespace_prefixes: set[str], keep_headings: bool = True) -> None:
+        self.links = InternalLinks(namespace_prefixes)
+        self.keep_headings = keep_headings
+
+    def paragraphs(self, wikitext: str) -> list[str]:
+        text = markup.drop_comments(wikitext)
+        text = resolve_converter(text)
+        text = drop_templates(text)
+        text = drop_tables(text)
+        text = markup.drop_elements(text)
+        text = replace_external(text)
+        text = self.links.replace(text)
+        text = markup.drop_behaviour_switches(text)
+        text = markup.drop_bold_italic(text)
+        text = markup.drop_elements(text)
+        text = markup.decode_entities(text)
+        return list(self._compact(text.split("\n")))
+
+    def _compact(self, lines: Iterable[str]) -> Iterable[str]:
+        heading: str | None = None
+        for raw in lines:
+            line = _tidy(raw)
+            if not line:
+                continue
+            m = _HEADING.match(line)
+            if m:
+                title = m.group(2).strip()
+                heading = title if not title or title[-1] in "!?." else title + "."
+                continue
+            if line[0] in "*#;" or line[0] in "{|!" or line[-1] == "}":
+                continue  # lists, table and template residue
+            if line[0] == ":":
+                line = line.lstrip(":").strip()
+                if not line:
+                    continue
+            if (line[0] == "(" and line[-1] == ")") or not line.strip(".-") or _ONLY_PUNCT.match(line):
+                continue
+            if heading is not None:
+                if self.keep_headings and heading:
+                    yield heading
+                heading = None
+            yield line
+
+    def page_line(self, title: str, wikitext: str) -> tuple[str, int]:
+        """The page as one line: title and paragraphs joined by one space; and the paragraph count."""
+        paragraphs = self.paragraphs(wikitext)
+        return " ".join([title.strip(), *paragraphs]), len(paragraphs)
+
+
+def _tidy(line: str) -> str:
+    line = _SPACES.sub(" ", line.replace("\t", " "))
+    line = _DOTS.sub("...", line)
+    return line.replace(",,", ",").replace(",.", ".").strip()
