@@ -40,8 +40,9 @@ def dump_xml(pages: list[str], dbname: str = "testwiki", namespaces: bool = True
 
 
 def write_dump(path: Path, xml: str | bytes, compress: bool = False) -> Path:
+    """Write a dump; compressed ones use 100 kB bz2 blocks so that small dumps still have several."""
     data = xml.encode("utf-8") if isinstance(xml, str) else xml
-    path.write_bytes(bz2.compress(data) if compress else data)
+    path.write_bytes(bz2.compress(data, compresslevel=1) if compress else data)
     return path
 
 

@@ -117,8 +117,9 @@ class Warehouse:
         pieces = []
         for values in parts:
             files = self.files(table, values) if values else sorted(self.table_dir(table).glob("part-*.parquet"))
+            data_columns = [c for c in columns if c not in table.partition_names] if columns else None
             for path in files:
-                piece = pq.read_table(path, columns=columns)
+                piece = pq.read_table(path, columns=data_columns)
                 for name in table.partition_names:
                     if columns is None or name in columns:
                         piece = piece.append_column(name, pa.array([values[name]] * piece.num_rows, pa.string()))

@@ -12,6 +12,7 @@ def spark_session(app: str, master: str | None = None) -> SparkSession:
     """A session for a stage; ``master`` only applies when spark-submit did not set one."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.appName(f"factrace-{app}")
     if master or not _submitted():
         builder = builder.master(master or os.environ.get("FACTRACE_SPARK_MASTER", "local[*]"))

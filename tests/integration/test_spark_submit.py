@@ -1,0 +1,116 @@
+"""``spark-submit jobs/*.py`` in local mode and on a standalone cluster on loopback: identical tables."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyspark
+import pytest
+
+from schemas import PAGES, SEGMENTS
+from tests.conftest import REPO
+from tests.helpers import dump_xml, page_xml, train_wordpiece, write_dump
+from tracer.warehouse import Warehouse
+
+SPARK_BIN = Path(pyspark.__file__).parent / "bin"
+pytestmark = pytest.mark.cluster
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_LOG_DIR": os.environ.get("SPARK_LOG_DIR", "/tmp/factrace-spark-logs"),
+    }
+
+
+def submit(master: str, job: str, *args: str) -> str:
+    cmd = [str(SPARK_BIN / "spark-submit"), "--master", master, str(REPO / "jobs" / job), *args]
+    proc = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def run_both_stages(master: str, dump: Path, tok: Path, wh: Path) -> tuple[list, list]:
+    out = submit(master, "extract.py", str(dump), "--warehouse", str(wh), "--split-mb", "0.002")
+    assert "extract: 40 pages written" in out
+    out = submit(master, "segment.py", "--warehouse", str(wh), "--tokenizer", str(tok), "--max-tokens", "48")
+    assert "segment: 40 pages ->" in out
+    w = Warehouse(wh)
+    key = lambda r: (r["page_id"], r.get("seg_no", 0))  # noqa: E731
+    return sorted(w.read(PAGES).to_pylist(), key=key), sorted(w.read(SEGMENTS).to_pylist(), key=key)
+
+
+class StandaloneCluster:
+    """A Spark master and one worker on 127.0.0.1, started with pyspark's own spark-class."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.procs: list[subprocess.Popen] = []
+
+    def _start(self, name: str, *args: str) -> Path:
+        log = self.workdir / f"{name}.log"
+        cmd = [str(SPARK_BIN / "spark-class"), *args]
+        self.procs.append(subprocess.Popen(cmd, env=env(), stdout=log.open("w"), stderr=subprocess.STDOUT))
+        return log
+
+    def _wait(self, log: Path, text: str, timeout: float = 90) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in log.read_text(errors="replace"):
+                return
+            if any(p.poll() is not None for p in self.procs):
+                break
+            time.sleep(0.5)
+        raise RuntimeError(f"{log.name} never said {text!r}:\n{log.read_text(errors='replace')[-3000:]}")
+
+    def __enter__(self) -> str:
+        master = self._start(
+            "master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+            "--port", str(self.port), "--webui-port", str(free_port()),
+        )  # fmt: skip
+        self._wait(master, "I have been elected leader")
+        url = f"spark://127.0.0.1:{self.port}"
+        worker = self._start(
+            "worker", "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1",
+            "--cores", "2", "--memory", "2g", "--webui-port", str(free_port()),
+            "--work-dir", str(self.workdir / "work"),
+        )  # fmt: skip
+        self._wait(worker, "Successfully registered with master")
+        return url
+
+    def __exit__(self, *exc: object) -> None:
+        for p in reversed(self.procs):
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_spark_submit_local_and_standalone_cluster_give_identical_tables(tmp_path):
+    pages = [page_xml(i, f"Town {i}", f"Town {i} lies in [[Region {i % 3}]]. " * 300) for i in range(1, 41)]
+    dump = write_dump(tmp_path / "testwiki-20240101-pages-articles.xml.bz2", dump_xml(pages), compress=True)
+    tok = tmp_path / "tok.json"
+    train_wordpiece([f"Town {i} lies in Region {i % 3}." for i in range(50)], vocab_size=200).save(str(tok))
+
+    local = run_both_stages("local[2]", dump, tok, tmp_path / "wh-local")
+    with StandaloneCluster(tmp_path) as url:
+        cluster = run_both_stages(url, dump, tok, tmp_path / "wh-cluster")
+    assert cluster[0] == local[0] and len(local[0]) == 40
+    assert cluster[1] == local[1] and len(local[1]) > 40
