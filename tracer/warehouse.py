@@ -143,13 +143,16 @@ class PartWriter:
         self.path = path
         self.schema = arrow_schema(table)
         self.batch_rows = batch_rows
-        self.rows: list[dict] = []
+        self.columns: dict[str, list] = {name: [] for name in self.schema.names}
+        self.pending = 0
         self.count = 0
         self._writer: pq.ParquetWriter | None = None
 
     def add(self, row: dict) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= self.batch_rows:
+        for name, values in self.columns.items():
+            values.append(row[name])
+        self.pending += 1
+        if self.pending >= self.batch_rows:
             self._flush()
 
     def extend(self, rows: Iterable[dict]) -> None:
@@ -157,14 +160,15 @@ class PartWriter:
             self.add(row)
 
     def _flush(self) -> None:
-        if not self.rows:
+        if not self.pending:
             return
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = pq.ParquetWriter(self.tmp_path, self.schema, compression="zstd")
-        self._writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
-        self.count += len(self.rows)
-        self.rows = []
+        self._writer.write_table(pa.Table.from_pydict(self.columns, schema=self.schema))
+        self.count += self.pending
+        self.pending = 0
+        self.columns = {name: [] for name in self.schema.names}
 
     @property
     def tmp_path(self) -> Path:

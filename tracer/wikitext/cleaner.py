@@ -17,7 +17,6 @@ from tracer.wikitext.links import InternalLinks, replace_external
 from tracer.wikitext.nested import drop_tables, drop_templates
 
 _HEADING = re.compile(r"^(={2,6})\s*(.*?)\s*\1\s*$")
-_SPACES = re.compile(r"[ \t\u00a0]{2,}|\t")
 _DOTS = re.compile(r"\.{4,}")
 _ONLY_PUNCT = re.compile(r"^\W+$")
 
@@ -41,12 +40,12 @@ class WikitextCleaner:
         text = markup.drop_bold_italic(text)
         text = markup.drop_elements(text)
         text = markup.decode_entities(text)
-        return list(self._compact(text.split("\n")))
+        return list(self._compact(_tidy(text).split("\n")))
 
     def _compact(self, lines: Iterable[str]) -> Iterable[str]:
         heading: str | None = None
         for raw in lines:
-            line = _tidy(raw)
+            line = raw.strip()
             if not line:
                 continue
             m = _HEADING.match(line)
@@ -74,7 +73,11 @@ class WikitextCleaner:
         return " ".join([title.strip(), *paragraphs]), len(paragraphs)
 
 
-def _tidy(line: str) -> str:
-    line = _SPACES.sub(" ", line.replace("\t", " "))
-    line = _DOTS.sub("...", line)
-    return line.replace(",,", ",").replace(",.", ".").strip()
+def _tidy(text: str) -> str:
+    """Whitespace runs to one space, 4+ dots to an ellipsis, doubled commas left by removed templates."""
+    text = text.replace("\t", " ")
+    while "  " in text:  # str.replace runs at memchr speed; a regex over every space does not
+        text = text.replace("  ", " ")
+    if "...." in text:
+        text = _DOTS.sub("...", text)
+    return text.replace(",,", ",").replace(",.", ".")

@@ -1,0 +1,85 @@
+"""Segmentation throughput (clean-text MB/s per core) vs. a plain ``Tokenizer.encode_batch``, same run.
+
+Both sides run on one core (RAYON_NUM_THREADS=1 is set before tokenizers loads) over
+the clean pages of every shared dump, with the real XLM-R tokenizer and with a
+WordPiece tokenizer of mBERT's vocabulary size trained on those pages. The ids
+must be identical; the ratio is ours / plain.
+
+    python bench/segment.py [--pages N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+os.environ["RAYON_NUM_THREADS"] = "1"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+from _common import OUT, Timer, emit, pages_warehouse, shared
+
+from schemas import PAGES
+from tracer.records import Page
+from tracer.segmentation import Segmenter
+from tracer.tokenization.loading import load_tokenizer
+from tracer.warehouse import Warehouse
+
+MBERT_VOCAB = 119_547
+
+
+def wordpiece(texts: list[str]) -> str:
+    path = OUT / f"wordpiece-{MBERT_VOCAB}.json"
+    if not path.exists():
+        from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, handle_chinese_chars=True)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=MBERT_VOCAB, special_tokens=special))
+        tok.save(str(path))
+    return str(path)
+
+
+def measure(spec: str, pages: list[Page]) -> dict:
+    loaded = load_tokenizer(spec)
+    texts = [p.text for p in pages]
+    mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    with Timer() as plain:
+        reference = loaded.tokenizer.encode_batch(texts, add_special_tokens=False)
+    segmenter = Segmenter(loaded.tokenizer, 512)
+    with Timer() as ours:
+        segmented = [segmenter.segments(p) for p in pages]
+    identical = all(
+        [i for s in segs for i in s.token_ids] == enc.ids for segs, enc in zip(segmented, reference, strict=True)
+    )
+    enc = segmenter.encoder
+    return {
+        "tokenizer": loaded.tokenizer_id,
+        "vocab_size": loaded.tokenizer.get_vocab_size(),
+        "text_mb": round(mb, 2),
+        "plain_encode_batch_mb_s_core": round(mb / plain.seconds, 3),
+        "factrace_segment_mb_s_core": round(mb / ours.seconds, 3),
+        "ratio": round(plain.seconds / ours.seconds, 2),
+        "identical_ids": identical,
+        "word_cache_hit_rate": round(enc.hits / max(1, enc.hits + enc.misses), 3),
+        "segments": sum(len(s) for s in segmented),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pages", type=int, default=0, help="use only the first N pages (0: all)")
+    args = parser.parse_args()
+    table = Warehouse(pages_warehouse()).read(PAGES)
+    pages = [Page(**{k: r[k] for k in Page.__slots__}) for r in table.to_pylist()]
+    pages.sort(key=lambda p: (p.page_id, p.content_sha1))
+    if args.pages:
+        pages = pages[: args.pages]
+    xlmr = str(shared() / "tokenizers" / "xlm-roberta-tokenizer.json")
+    results = [measure(xlmr, pages), measure(wordpiece([p.text for p in pages]), pages)]
+    emit({"benchmark": "segment", "pages": len(pages), "cores": 1, "results": results})
+
+
+if __name__ == "__main__":
+    main()
