@@ -22,6 +22,7 @@ def cleaner():
         ("A [[Fichier:x.jpg|vignette]] B [[Catégorie:Villes]]", "A B"),
         ("Text.[[fr:Paris]][[zh-min-nan:Paris]]", "Text."),
         ("A [[:Category:Cities|cities list]].", "A cities list."),
+        ("See also [[:Category:Cities]] and [[:Paris]].", "See also and Paris."),
         ("'''Bold''' and ''italic'' and '''''both'''''.", "Bold and italic and both."),
         ("Fact.<ref>{{cite web|url=x}}</ref> More<ref name=a/> text.", "Fact. More text."),
         ("A {{lang|fr|{{nested|x}}}} B", "A B"),
@@ -48,13 +49,14 @@ def test_lists_tables_and_empty_sections_are_dropped(cleaner):
             "|}",
             "== Empty ==",
             "== History ==",
+            "=== Early ===",
             "Prose here.",
             ": indented text",
             "(parenthetical line)",
             "----",
         ]
     )
-    assert cleaner.paragraphs(text) == ["Lead paragraph.", "History.", "Prose here.", "indented text"]
+    assert cleaner.paragraphs(text) == ["Lead paragraph.", "History.", "Early.", "Prose here.", "indented text"]
 
 
 def test_headings_can_be_left_out():
@@ -77,3 +79,9 @@ def test_unbalanced_templates_and_tables_keep_the_text():
     assert drop_templates("a {{b c") == "a {{b c"
     assert drop_templates("a }} b {{x}} c") == "a }} b  c"
     assert drop_tables("a\n{|\n|x\n|}\nb") == "a\n\nb"
+
+
+def test_nested_html_tables_are_dropped_whole(cleaner):
+    text = "<table><tr><td><table><tr><td>inner</table>\n<tr><td>Length<td>1020 km\n</table>\nThe river flows."
+    assert cleaner.paragraphs(text) == ["The river flows."]
+    assert cleaner.paragraphs("A <div>x <div>y</div> z</div> B <ref>r</ref> C") == ["A B C"]

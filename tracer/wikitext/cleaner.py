@@ -18,6 +18,8 @@ from tracer.wikitext.nested import drop_tables, drop_templates
 
 _HEADING = re.compile(r"^(={2,6})\s*(.*?)\s*\1\s*$")
 _DOTS = re.compile(r"\.{4,}")
+_SPACE_BEFORE_CLOSE = re.compile(r" ([,:.)\]»])")  # "word ." left where a template or formula was
+_SPACE_AFTER_OPEN = re.compile(r"([\[(«]) ")
 _ONLY_PUNCT = re.compile(r"^\W+$")
 
 
@@ -43,15 +45,17 @@ class WikitextCleaner:
         return list(self._compact(_tidy(text).split("\n")))
 
     def _compact(self, lines: Iterable[str]) -> Iterable[str]:
-        heading: str | None = None
+        headings: dict[int, str] = {}  # pending headings by level, emitted when prose follows
         for raw in lines:
             line = raw.strip()
             if not line:
                 continue
             m = _HEADING.match(line)
             if m:
-                title = m.group(2).strip()
-                heading = title if not title or title[-1] in "!?." else title + "."
+                level, title = len(m.group(1)), m.group(2).strip()
+                headings = {k: v for k, v in headings.items() if k < level}
+                if title:
+                    headings[level] = title if title[-1] in "!?." else title + "."
                 continue
             if line[0] in "*#;" or line[0] in "{|!" or line[-1] == "}":
                 continue  # lists, table and template residue
@@ -61,10 +65,10 @@ class WikitextCleaner:
                     continue
             if (line[0] == "(" and line[-1] == ")") or not line.strip(".-") or _ONLY_PUNCT.match(line):
                 continue
-            if heading is not None:
-                if self.keep_headings and heading:
-                    yield heading
-                heading = None
+            if headings:
+                if self.keep_headings:
+                    yield from (headings[k] for k in sorted(headings))
+                headings = {}
             yield line
 
     def page_line(self, title: str, wikitext: str) -> tuple[str, int]:
@@ -74,10 +78,13 @@ class WikitextCleaner:
 
 
 def _tidy(text: str) -> str:
-    """Whitespace runs to one space, 4+ dots to an ellipsis, doubled commas left by removed templates."""
+    """One space per run, no space inside brackets or before punctuation, 4+ dots to an ellipsis:
+    the residue of removed templates, refs and formulas."""
     text = text.replace("\t", " ")
     while "  " in text:  # str.replace runs at memchr speed; a regex over every space does not
         text = text.replace("  ", " ")
     if "...." in text:
         text = _DOTS.sub("...", text)
+    text = _SPACE_BEFORE_CLOSE.sub(r"\1", text)
+    text = _SPACE_AFTER_OPEN.sub(r"\1", text)
     return text.replace(",,", ",").replace(",.", ".")

@@ -35,9 +35,6 @@ class InternalLinks:
         self.prefixes = namespace_prefixes
 
     def _hidden(self, target: str) -> bool:
-        target = target.lstrip()
-        if target.startswith(":"):
-            return False  # [[:Category:X|see]] is a visible link to the category page
         prefix, sep, _ = target.partition(":")
         if not sep:
             return False
@@ -49,13 +46,18 @@ class InternalLinks:
     def _render(self, m: re.Match[str]) -> str:
         inner, trail = m.group(1), m.group(2)
         target, sep, label = inner.partition("|")
-        if self._hidden(target):
+        target = target.strip()
+        name = target.lstrip(":")
+        # [[:Category:X|see]] links to a page instead of filing this one under it: its label is prose;
+        # without a label it only names a category or another wiki (WikiExtractor drops both).
+        labelled_link = target.startswith(":") and sep and label.strip()
+        if self._hidden(name) and not labelled_link:
             return ""
         if sep:
             label = label.rpartition("|")[2] if "|" in label else label
             shown = label.strip() or _pipe_trick(target)
         else:
-            shown = target.lstrip(":").strip()
+            shown = name
         return shown + trail
 
     def replace(self, text: str) -> str:

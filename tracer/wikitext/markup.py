@@ -19,9 +19,7 @@ DISCARD = (
     "references", "charinsert", "hiero", "math", "style", "script",
 )  # fmt: skip
 
-_DISCARD_ELEMENT = re.compile(
-    r"<\s*(" + "|".join(sorted(set(DISCARD))) + r")\b[^>]*?(?<!/)>.*?<\s*/\s*\1\s*>", re.DOTALL | re.IGNORECASE
-)
+_DISCARD_TAG = re.compile(r"<\s*(/?)\s*(" + "|".join(sorted(set(DISCARD))) + r")\b[^<>]*?(/?)\s*>", re.IGNORECASE)
 _SELF_CLOSING = re.compile(r"<\s*[A-Za-z][\w:-]*\b[^<>]*/\s*>")
 _ANY_TAG = re.compile(
     r"</?\s*(?:" + "|".join(sorted(set(DISCARD))) + r"|abbr|b|big|blockquote|br|center|cite|del|em|font|h[1-6]|"
@@ -45,12 +43,31 @@ def drop_elements(text: str) -> str:
     if "<" not in text:
         return text
     text = _SELF_CLOSING.sub("", text)
-    previous = None
-    while previous != text:  # nested discards such as <div><div>…</div></div>
-        previous = text
-        text = _DISCARD_ELEMENT.sub("", text)
+    text = _drop_discarded(text)
     text = _UNCLOSED_DISCARD.sub("", text)
     return _ANY_TAG.sub("", text)
+
+
+def _drop_discarded(text: str) -> str:
+    """Drop outermost discarded elements, nesting included (<table> inside <table>, <div> in <div>)."""
+    out: list[str] = []
+    stack: list[str] = []
+    kept_until = span_start = 0
+    for m in _DISCARD_TAG.finditer(text):
+        closing, name, self_closing = m.group(1), m.group(2).lower(), m.group(3)
+        if self_closing:
+            continue
+        if not closing:
+            if not stack:
+                span_start = m.start()
+            stack.append(name)
+        elif name in stack:
+            del stack[len(stack) - 1 - stack[::-1].index(name) :]
+            if not stack:
+                out.append(text[kept_until:span_start])
+                kept_until = m.end()
+    out.append(text[kept_until:])
+    return "".join(out)
 
 
 def drop_bold_italic(text: str) -> str:
