@@ -30,7 +30,7 @@ class Segmenter:
         out = []
         for seg_no, first in enumerate(range(0, len(enc.ids), self.max_tokens)):
             last = min(first + self.max_tokens, len(enc.ids)) - 1
-            start, end = enc.offsets[first][0], enc.offsets[last][1]
+            start, end = enc.offset(first)[0], enc.offset(last)[1]
             out.append(
                 Segment(
                     page_id=page.page_id,

@@ -27,12 +27,13 @@ def page(text: str, page_id: int = 1) -> Page:
 
 @pytest.mark.parametrize("text", [*TEXTS, "", " leading space", "x" * 300])
 def test_fast_encoder_is_exact_for_wordpiece(wordpiece, text):
-    enc = FastEncoder(wordpiece)
     plain = wordpiece.encode(text, add_special_tokens=False)
-    for _ in range(2):  # cold cache, then warm cache
-        fast = enc.encode(text)
-        assert fast.ids == plain.ids
-        assert fast.offsets == [tuple(o) for o in plain.offsets]
+    for fast_path in (True, False):
+        enc = FastEncoder(wordpiece, fast_path=fast_path)
+        for _ in range(2):  # cold cache, then warm cache
+            fast = enc.encode(text)
+            assert fast.ids == plain.ids
+            assert [fast.offset(i) for i in range(len(fast.ids))] == [tuple(o) for o in plain.offsets]
 
 
 @pytest.mark.parametrize("max_tokens", [1, 3, 8, 512])

@@ -1,0 +1,321 @@
+"""Table-driven fast paths for the two tokenizer families factrace meets: SentencePiece (XLM-R)
+and WordPiece (mBERT). Exact by construction, or they decline and the caller takes the
+tokenizer's own pipeline.
+
+The Rust pipeline behind ``Tokenizer.encode`` spends most of its time keeping alignment
+bookkeeping per byte, not in the model. Both normalizers here act on one character at a time
+(SentencePiece's ``Precompiled`` on one grapheme cluster at a time, and only clusters shorter
+than 6 bytes are looked up whole), and both pre-tokenizers classify single characters. So we
+ask the tokenizer's own normalizer and pre-tokenizer what they do with each character the
+first time we meet it, and then normalize with ``str.translate``, split with ``str.split`` or
+one compiled regex, and look words up in a cache of the model's output. A page is declined
+(``None``) when a character could change length, join a short grapheme cluster, or be removed,
+because then positions or clusters could differ from the reference pipeline.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+
+from tokenizers import Tokenizer
+
+WordEntry = tuple[int, ...]  # the model's ids for one pre-tokenized word
+Span = tuple[int, int]
+# Characters that can sit inside a grapheme cluster after another character (Extend, ZWJ,
+# SpacingMark: marks, format controls, and the few letters/symbols UAX #29 adds), unassigned,
+# private-use and surrogate code points. The categories are Python's Unicode tables; an
+# unassigned one there is treated as risky, so a newer Unicode in Rust cannot surprise us.
+_RISKY_CATEGORIES = {"Mn", "Me", "Mc", "Cf", "Cn", "Co", "Cs"}
+_RISKY_EXTRA = [0x0E33, 0x0EB3, 0xFF9E, 0xFF9F, *range(0x1F3FB, 0x1F400)]
+_PREPEND = [*range(0x0600, 0x0606), 0x06DD, 0x070F, 0x0890, 0x0891, 0x08E2, 0x0D4E, 0x110BD, 0x110CD,
+            0x111C2, 0x111C3, 0x1193F, 0x11941, 0x11A3A, *range(0x11A84, 0x11A8A), 0x11D46, 0x11F02]  # fmt: skip
+
+
+def _char_class(codepoints: list[int]) -> str:
+    """A regex character class body for the code points (ranges merged)."""
+    parts = []
+    for _, group in itertools.groupby(enumerate(sorted(set(codepoints))), lambda iv: iv[1] - iv[0]):
+        run = [cp for _, cp in group]
+        lo, hi = run[0], run[-1]
+        parts.append(re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}")
+    return "".join(parts)
+
+
+# Every character is written as one letter: its UTF-8 length (a-d), or, for a character that can
+# extend a grapheme cluster, its length in capitals (R for a 1-byte one: CR), or x-z for a
+# Prepend character. A pair of letters that makes a cluster shorter than 6 bytes is a match.
+_LENGTH_LETTER = {1: "a", 2: "b", 3: "c", 4: "d"}
+_RISKY_LETTER = {1: "R", 2: "B", 3: "C", 4: "D"}
+_PREPEND_LETTER = {2: "x", 3: "y", 4: "z"}
+SHORT_CLUSTER = re.compile(
+    "[abcBCRxy]B|[abBRx]C|[aR]D|x[abcBCRxy]|y[abBRx]|z[aR]|R",
+)
+
+
+def cluster_letter(ch: str) -> str:
+    n = len(ch.encode("utf-8", "surrogatepass"))
+    if ord(ch) in _PREPEND_SET:
+        return _PREPEND_LETTER[n]
+    if unicodedata.category(ch) in _RISKY_CATEGORIES or ord(ch) in _RISKY_EXTRA_SET or ch == "\r":
+        return _RISKY_LETTER[n]
+    return _LENGTH_LETTER[n]
+
+
+_PREPEND_SET = frozenset(_PREPEND)
+_RISKY_EXTRA_SET = frozenset(_RISKY_EXTRA)
+
+
+class FastPath:
+    """Shared machinery: per-character probing, the word cache, boundary offsets."""
+
+    def __init__(self, tokenizer: Tokenizer, cache: dict[str, WordEntry], tokenize_word: Callable[[str], WordEntry]):
+        self.tokenizer = tokenizer
+        self.cache = cache
+        self.tokenize_word = tokenize_word
+        self.word_offsets = word_offsets_for(tokenizer)
+        self.known: set[str] = set()
+        self.unsafe: set[str] = set()
+        self.table: dict[int, str] = {}
+        self.letters: dict[int, str] = {}  # character -> grapheme-cluster letter (see SHORT_CLUSTER)
+        self.cluster_risky: set[str] = set()
+
+    def probe(self, ch: str) -> None:
+        raise NotImplementedError
+
+    def _learn(self, text: str) -> bool:
+        """Probe unseen characters; False when the page holds one that is not safe."""
+        chars = set(text)
+        new = chars - self.known
+        for ch in new:
+            self.probe(ch)
+            letter = cluster_letter(ch)
+            self.letters[ord(ch)] = letter
+            if letter not in "abcd":
+                self.cluster_risky.add(ch)
+        self.known |= new
+        self.page_chars = chars
+        return not (chars & self.unsafe)
+
+    def short_clusters(self, text: str) -> bool:
+        """Whether the page may hold a grapheme cluster shorter than 6 bytes (looked up whole)."""
+        if not (self.page_chars & self.cluster_risky):
+            return False
+        return SHORT_CLUSTER.search(text.translate(self.letters)) is not None
+
+    def _lookup(self, words: list[str]) -> list[WordEntry]:
+        entries = list(map(self.cache.get, words))
+        if None in entries:
+            for i, entry in enumerate(entries):
+                if entry is None:
+                    entries[i] = self.cache.get(words[i]) or self.tokenize_word(words[i])
+        return entries
+
+
+class MetaspaceFastPath(FastPath):
+    """SentencePiece: Precompiled (+ Replace of space runs) normalizer, Metaspace pre-tokenizer."""
+
+    def __init__(self, tokenizer: Tokenizer, config: dict, cache: dict, tokenize_word: Callable) -> None:
+        super().__init__(tokenizer, cache, tokenize_word)
+        norm, pre = config["normalizer"], config["pre_tokenizer"]
+        steps = norm["normalizers"] if norm["type"] == "Sequence" else [norm]
+        self.precompiled = tokenizer.normalizer[0] if norm["type"] == "Sequence" else tokenizer.normalizer
+        self.collapse_spaces = len(steps) == 2
+        self.replacement = pre["replacement"]
+        self.expanding: set[str] = set()  # characters normalized to several (e.g. "…" -> "...")
+        self._expanding_re: re.Pattern[str] | None = None
+
+    def probe(self, ch: str) -> None:
+        mapped = self.precompiled.normalize_str(ch)
+        if not mapped:
+            self.unsafe.add(ch)  # removed: a word could join across it
+        elif mapped != ch:
+            self.table[ord(ch)] = mapped
+            if len(mapped) > 1:
+                self.expanding.add(ch)
+                self._expanding_re = None
+
+    def encode(self, text: str) -> tuple[list[int], Callable[[int], tuple[int, int]]] | None:
+        if not text or not self._learn(text) or self.short_clusters(text):
+            return None
+        normalized = text.translate(self.table) if self.table else text
+        if self.collapse_spaces and "  " in normalized:
+            return None  # the Replace step would move positions: leave it to the reference pipeline
+        r = self.replacement
+        marked = normalized.replace(" ", r)
+        prepended = not marked.startswith(r)
+        if prepended:
+            marked = r + marked
+        words = [r + w for w in marked.split(r)[1:]]
+        entries = self._lookup(words)
+        ids = list(itertools.chain.from_iterable(entries))
+        p = 1 if prepended else 0
+        starts: list[int] = []
+        to_original = self._position_map(text) if self.page_chars & self.expanding else None
+
+        def span(k: int) -> Span:  # words tile the marked text; the prepended marker has no source
+            if not starts:
+                starts.extend(itertools.accumulate(map(len, words), initial=-p))
+            start, end = max(0, starts[k]), starts[k + 1]
+            if to_original is None:
+                return start, end
+            return to_original(start), to_original(end - 1) + 1
+
+        return ids, token_offsets(words, entries, span, self.word_offsets)
+
+    def _position_map(self, text: str) -> Callable[[int], int]:
+        """Normalized position -> original position, for a page where some characters expanded."""
+        if self._expanding_re is None:
+            self._expanding_re = re.compile(f"[{_char_class([ord(c) for c in self.expanding])}]")
+        norm_starts, origins, extra_after = [], [], []
+        extra = 0
+        for m in self._expanding_re.finditer(text):
+            i = m.start()
+            grown = len(self.table[ord(text[i])])
+            norm_starts.append(i + extra)
+            origins.append((i, grown))
+            extra += grown - 1
+            extra_after.append(extra)
+
+        def to_original(pos: int) -> int:
+            k = bisect.bisect_right(norm_starts, pos) - 1
+            if k < 0:
+                return pos
+            i, grown = origins[k]
+            return i if pos < norm_starts[k] + grown else pos - extra_after[k]
+
+        return to_original
+
+
+class BertFastPath(FastPath):
+    """WordPiece: BertNormalizer without accent stripping, BertPreTokenizer."""
+
+    def __init__(self, tokenizer: Tokenizer, config: dict, cache: dict, tokenize_word: Callable) -> None:
+        super().__init__(tokenizer, cache, tokenize_word)
+        self.normalizer = tokenizer.normalizer
+        self.pre_tokenizer = tokenizer.pre_tokenizer
+        self.spaces: set[str] = set()
+        self.isolated: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def probe(self, ch: str) -> None:
+        mapped = self.normalizer.normalize_str(ch)
+        self._pattern = None
+        if mapped == f" {ch} ":
+            self.isolated.add(ch)  # CJK ideographs stand alone
+            return
+        if mapped == "" or len(mapped) != 1:
+            self.unsafe.add(ch)
+            return
+        pieces = [w for w, _ in self.pre_tokenizer.pre_tokenize_str(f"a{mapped}a")]
+        if pieces == ["a", "a"]:
+            self.spaces.add(ch)
+        elif pieces == ["a", mapped, "a"]:
+            self.isolated.add(ch)
+        elif pieces == [f"a{mapped}a"]:
+            if mapped != ch:
+                self.table[ord(ch)] = mapped
+        else:
+            self.unsafe.add(ch)
+
+    def pattern(self) -> re.Pattern[str]:
+        if self._pattern is None:
+            stop = _char_class([ord(c) for c in self.spaces | self.isolated]) or "\\x00"
+            alone = _char_class([ord(c) for c in self.isolated]) or "\\x00"
+            self._pattern = re.compile(f"[^{stop}]+|[{alone}]")
+        return self._pattern
+
+    def encode(self, text: str) -> tuple[list[int], Callable[[int], tuple[int, int]]] | None:
+        if not text or not self._learn(text):
+            return None
+        pattern = self.pattern()
+        originals = pattern.findall(text)
+        words = [w.translate(self.table) for w in originals] if self.table else originals
+        entries = self._lookup(words)
+        ids = list(itertools.chain.from_iterable(entries))
+
+        spans: list[Span] = []
+
+        def span(k: int) -> Span:
+            if not spans:
+                spans.extend(m.span() for m in pattern.finditer(text))
+            return spans[k]
+
+        return ids, token_offsets(words, entries, span, self.word_offsets)
+
+
+def token_offsets(
+    words: list[str], entries: list[WordEntry], span: Callable[[int], Span], word_offsets: Callable[[str, int], Span]
+) -> Callable[[int], Span]:
+    """Offsets of token ``i`` in the original text, worked out only when asked (segment edges).
+
+    ``span(k)`` gives word ``k``'s span in the original text; ``word_offsets(word, j)``
+    the model's ``j``-th token offsets inside a (normalized) word.
+    """
+    cum: list[int] = []
+
+    def offset(i: int) -> Span:
+        if not cum:
+            cum.extend(itertools.accumulate(map(len, entries)))
+        k = bisect.bisect_right(cum, i)
+        j = i - (cum[k - 1] if k else 0)
+        start, end = span(k)
+        return place(word_offsets(words[k], j), start, end, len(words[k]))
+
+    return offset
+
+
+def word_offsets_for(tokenizer: Tokenizer) -> Callable[[str, int], Span]:
+    """The model's ``j``-th token offsets inside one word, in code points (the model reports UTF-8 bytes)."""
+    model = tokenizer.model
+
+    def offsets(word: str, j: int) -> Span:
+        a, b = model.tokenize(word)[j].offsets
+        if word.isascii():
+            return a, b
+        data = word.encode("utf-8")
+        return len(data[:a].decode("utf-8", "ignore")), len(data[:b].decode("utf-8", "ignore"))
+
+    return offsets
+
+
+def fast_path_for(tokenizer: Tokenizer, cache: dict, tokenize_word: Callable) -> FastPath | None:
+    """The fast path that reproduces this tokenizer exactly, or None for any other pipeline."""
+    config = json.loads(tokenizer.to_str())
+    norm, pre = config.get("normalizer") or {}, config.get("pre_tokenizer") or {}
+    if pre.get("type") == "Metaspace" and pre.get("split", True) and _always_prepends(pre):
+        steps = norm.get("normalizers", [norm]) if norm.get("type") == "Sequence" else [norm]
+        kinds = [s.get("type") for s in steps]
+        collapse = {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}
+        if kinds == ["Precompiled"] or (kinds == ["Precompiled", "Replace"] and steps[1] == collapse):
+            return MetaspaceFastPath(tokenizer, config, cache, tokenize_word)
+    if norm.get("type") == "BertNormalizer" and pre.get("type") == "BertPreTokenizer":
+        strip = norm.get("strip_accents")
+        if strip is False or (strip is None and not norm.get("lowercase")):
+            return BertFastPath(tokenizer, config, cache, tokenize_word)
+    return None
+
+
+def _always_prepends(pre: dict) -> bool:
+    return pre.get("prepend_scheme", "always" if pre.get("add_prefix_space", True) else "never") == "always"
+
+
+def place(rel: Span, start: int, end: int, norm_len: int) -> Span:
+    """Map a token's offsets inside a normalized word back onto the original text.
+
+    When normalization kept the word's length (the usual case, including a
+    SentencePiece ``▁`` that replaced a space) offsets shift directly; a
+    prepended ``▁`` is absorbed at the start; otherwise the token gets the
+    word's whole original span.
+    """
+    a, b = rel
+    shift = norm_len - (end - start)
+    if shift == 0:
+        return start + a, start + b
+    if shift > 0:
+        return start + max(0, a - shift), start + max(0, b - shift)
+    return start, end
