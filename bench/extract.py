@@ -42,7 +42,7 @@ def run_stage(cores: int, dumps: list, split_mb: float) -> tuple[float, float]:
     runner = SparkRunner(spark)
     wh = OUT / f"extract-wh-{cores}"
     shutil.rmtree(wh, ignore_errors=True)
-    runner.map(lambda t: t, [{}], "warm-up")  # JVM and Python workers up before timing
+    runner.map(_identity, [{}], "warm-up")  # JVM and Python workers up before timing
     start = time.perf_counter()
     for path in dumps:
         label = path.name.split(".xml")[0].replace("_", "-")
@@ -52,6 +52,10 @@ def run_stage(cores: int, dumps: list, split_mb: float) -> tuple[float, float]:
     runs = Warehouse(wh).read(RUNS).to_pylist()
     task_seconds = sum(json.loads(r["extra"])["task_seconds"] for r in runs)
     return seconds, task_seconds
+
+
+def _identity(task: dict) -> dict:
+    return task
 
 
 def main() -> None:

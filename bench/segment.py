@@ -13,6 +13,7 @@ already in the executor's word cache.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 
 os.environ["RAYON_NUM_THREADS"] = "1"
@@ -75,9 +76,46 @@ def measure(spec: str, pages: list[Page]) -> dict:
     }
 
 
+def spark_scaling(spec: str) -> dict:
+    """The segment stage through Spark local mode with 1, then 2 cores (XLM-R, all pages)."""
+    import shutil
+
+    from pyspark.sql import SparkSession
+
+    from tracer.spark.runner import SparkRunner
+    from tracer.spark.session import spark_session
+    from tracer.stages.segment import SegmentConfig, SegmentStage
+
+    wh = OUT / "segment-wh"
+    shutil.rmtree(wh, ignore_errors=True)
+    shutil.copytree(pages_warehouse() / "pages", wh / "pages")
+    seconds = {}
+    for cores in (1, 2):
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            active.stop()
+        runner = SparkRunner(spark_session("bench-segment", f"local[{cores}]"))
+        runner.map(_identity, [{}], "warm-up")
+        with Timer() as t:
+            result = SegmentStage(SegmentConfig(warehouse=str(wh), tokenizer=spec), runner).run()
+        seconds[cores] = t.seconds
+        mb = json.loads(result["run"]["extra"])["text_bytes"] / 1e6
+    return {
+        "text_mb": round(mb, 2),
+        "local1_mb_s_core": round(mb / seconds[1], 3),
+        "local2_mb_s_core": round(mb / seconds[2] / 2, 3),
+        "speedup_1_to_2_cores": round(seconds[1] / seconds[2], 2),
+    }
+
+
+def _identity(task: dict) -> dict:
+    return task
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pages", type=int, default=0, help="use only the first N pages (0: all)")
+    parser.add_argument("--spark", action="store_true", help="also time the Spark stage with 1 and 2 cores")
     args = parser.parse_args()
     table = Warehouse(pages_warehouse()).read(PAGES)
     pages = [Page(**{k: r[k] for k in Page.__slots__}) for r in table.to_pylist()]
@@ -86,7 +124,10 @@ def main() -> None:
         pages = pages[: args.pages]
     xlmr = str(shared() / "tokenizers" / "xlm-roberta-tokenizer.json")
     results = [measure(xlmr, pages), measure(wordpiece([p.text for p in pages]), pages)]
-    emit({"benchmark": "segment", "pages": len(pages), "cores": 1, "results": results})
+    report = {"benchmark": "segment", "pages": len(pages), "cores": 1, "results": results}
+    if args.spark:
+        report["spark_local_xlmr"] = spark_scaling(xlmr)
+    emit(report)
 
 
 if __name__ == "__main__":
