@@ -1,18 +1,19 @@
 """``factrace demo``: run every stage that exists on the sample bundled in ``tracer/demo_data``.
 
 The sample is authored by the project (a few articles in English, Japanese and
-Chinese, with the markup the cleaner must handle). The demo trains a small
-WordPiece tokenizer on the extracted text, so it needs nothing from outside.
+Chinese, with the markup the cleaner must handle). The demo builds a small
+WordPiece tokenizer from the extracted text, so it needs nothing from outside.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
 from schemas.tables import PAGES
 from tracer.stages.extract import ExtractConfig, ExtractStage
@@ -27,15 +28,23 @@ def sample_dumps() -> list[str]:
     return sorted(str(p) for p in DEMO_DATA.glob("*.xml"))
 
 
-def train_wordpiece(texts: list[str], path: Path, vocab_size: int = 2000) -> Path:
-    """A small cased WordPiece tokenizer (mBERT's pipeline) trained on the given texts."""
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, handle_chinese_chars=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False
-    )
-    tokenizer.train_from_iterator(texts, trainer)
+def build_wordpiece(texts: list[str], path: Path, words: int = 1500) -> Path:
+    """A small cased WordPiece tokenizer (mBERT's pipeline) whose vocabulary is built deterministically:
+    special tokens, every character (alone and as a ``##`` continuation), then the most frequent
+    words, ties broken alphabetically. (The ``tokenizers`` trainers break ties by hash order, so
+    two runs could differ, and with them the tokenizer id.)"""
+    normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, handle_chinese_chars=True)
+    pre = pre_tokenizers.BertPreTokenizer()
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(w for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(text)))
+    chars = sorted({c for w in counts for c in w})
+    frequent = [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if len(w) > 1][:words]
+    vocab_list = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars), *frequent]
+    vocab = {token: i for i, token in enumerate(dict.fromkeys(vocab_list))}
+    tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre
     path.parent.mkdir(parents=True, exist_ok=True)
     tokenizer.save(str(path))
     return path
@@ -56,7 +65,7 @@ def run_demo(warehouse: str, master: str | None = None) -> str:
         for f in wh.files(PAGES, values)
         for t in pq.read_table(f)["text"].to_pylist()
     ]
-    tokenizer = train_wordpiece(texts, root / "demo-tokenizer" / "tokenizer.json")
+    tokenizer = build_wordpiece(sorted(texts), root / "demo-tokenizer" / "tokenizer.json")
     lines.append(
         SegmentStage(SegmentConfig(warehouse=warehouse, tokenizer=str(tokenizer), max_tokens=32), runner).run()[
             "message"
