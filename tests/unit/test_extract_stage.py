@@ -108,3 +108,20 @@ def test_rerun_replaces_partition_with_identical_contents(tmp_path):
     assert len(table(wh, "runs")) == 2
     assert not any((wh / "_staging").iterdir())
     assert Warehouse(wh).partitions(PAGES) == [{"dump": "undated", "wiki": "testwiki"}]
+
+
+@pytest.mark.parametrize("version", ["0.8", "0.9", "0.10", "0.11"])
+@pytest.mark.parametrize("compression", ["gzip", "xz", "bz2", "none"])
+def test_export_versions_and_compressions(tmp_path, version, compression):
+    import bz2
+    import gzip
+    import lzma
+
+    xml = dump_xml(GOOD).replace('version="0.10"', f'version="{version}"').replace("export-0.10", f"export-{version}")
+    data = xml.encode()
+    packed = {"gzip": gzip.compress, "xz": lzma.compress, "bz2": bz2.compress, "none": lambda d: d}[compression](data)
+    dump = write_dump(tmp_path / "testwiki-20240101.xml.dat", packed)  # the extension says nothing
+    result, wh = extract(tmp_path, dump)
+    assert sorted(p["title"] for p in table(wh, "pages")) == ["Alpha", "Beta"]
+    strategy = "bz2-blocks" if compression == "bz2" else "whole-file"
+    assert strategy in result.run["extra"]
