@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas.tables import PAGES, QUARANTINE, SEGMENTS
@@ -45,9 +46,17 @@ def _segmenter(tokenizer_path: str, max_tokens: int) -> Segmenter:
 
 
 def _segment_row(seg: Segment) -> dict:
-    row = dataclasses.asdict(seg)
-    row["token_count"] = len(seg.token_ids)
-    return row
+    """The row of a segment (``dataclasses.asdict`` would deep-copy every id list)."""
+    return {
+        "page_id": seg.page_id,
+        "seg_no": seg.seg_no,
+        "char_start": seg.char_start,
+        "char_end": seg.char_end,
+        "text": seg.text,
+        "token_count": len(seg.token_ids),
+        "token_ids": seg.token_ids,
+        "content_sha1": seg.content_sha1,
+    }
 
 
 def segment_task(task: dict) -> dict:
@@ -56,7 +65,8 @@ def segment_task(task: dict) -> dict:
     segmenter = _segmenter(task["tokenizer_path"], task["max_tokens"])
     segmenter.source = task["pages_file"]
     table = pq.read_table(task["pages_file"], columns=[f.name for f in dataclasses.fields(Page)])
-    pages = (Page(**row) for row in table.to_pylist())
+    columns = [table.column(f.name).to_pylist() for f in dataclasses.fields(Page)]
+    pages = (Page(*values) for values in zip(*columns, strict=True))
     name = Path(task["pages_file"]).name
     writer = PartWriter(Path(task["segments_dir"]) / name, SEGMENTS)
     quarantined = []
@@ -77,7 +87,7 @@ def segment_task(task: dict) -> dict:
         "pages_out": len(segmented_pages),
         "segments": written,
         "quarantined": dict(reasons),
-        "text_bytes": sum(len(t.as_py().encode("utf-8")) for t in table.column("text")),
+        "text_bytes": pc.sum(pc.binary_length(table.column("text").cast("binary"))).as_py() or 0,
         "seconds": time.perf_counter() - started,
     }
 

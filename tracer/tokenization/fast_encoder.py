@@ -68,7 +68,7 @@ class FastEncoder:
         return Encoded(ids, token_offsets(words, entries, lambda k: splits[k][1], self.word_offsets))
 
     def _tokenize_word(self, word: str) -> WordEntry:
-        entry = tuple(t.id for t in self.model.tokenize(word))
+        entry = [t.id for t in self.model.tokenize(word)]
         if len(self.cache) < self.max_cache:
             self.cache[word] = entry
         return entry

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from tokenizers import Tokenizer
 
-WordEntry = tuple[int, ...]  # the model's ids for one pre-tokenized word
+WordEntry = list[int]  # the model's ids for one pre-tokenized word (never mutated)
 Span = tuple[int, int]
 # Characters that can sit inside a grapheme cluster after another character (Extend, ZWJ,
 # SpacingMark: marks, format controls, and the few letters/symbols UAX #29 adds), unassigned,
@@ -107,6 +107,16 @@ class FastPath:
             return False
         return SHORT_CLUSTER.search(text.translate(self.letters)) is not None
 
+    def normalize(self, text: str) -> str:
+        """Apply the per-character table; only the characters this page has that change are visited."""
+        mapped = [ord(c) for c in self.page_chars if ord(c) in self.table]
+        if not mapped:
+            return text
+        if len(mapped) == 1:
+            return text.replace(chr(mapped[0]), self.table[mapped[0]])
+        pattern = re.compile(f"[{_char_class(mapped)}]")
+        return pattern.sub(lambda m: self.table[ord(m.group())], text)
+
     def _lookup(self, words: list[str]) -> list[WordEntry]:
         entries = list(map(self.cache.get, words))
         if None in entries:
@@ -142,7 +152,7 @@ class MetaspaceFastPath(FastPath):
     def encode(self, text: str) -> tuple[list[int], Callable[[int], tuple[int, int]]] | None:
         if not text or not self._learn(text) or self.short_clusters(text):
             return None
-        normalized = text.translate(self.table) if self.table else text
+        normalized = self.normalize(text)
         if self.collapse_spaces and "  " in normalized:
             return None  # the Replace step would move positions: leave it to the reference pipeline
         r = self.replacement
@@ -234,7 +244,8 @@ class BertFastPath(FastPath):
             return None
         pattern = self.pattern()
         originals = pattern.findall(text)
-        words = [w.translate(self.table) for w in originals] if self.table else originals
+        changed = any(ord(c) in self.table for c in self.page_chars)
+        words = [w.translate(self.table) for w in originals] if changed else originals
         entries = self._lookup(words)
         ids = list(itertools.chain.from_iterable(entries))
 
