@@ -249,12 +249,22 @@ class BertFastPath(FastPath):
         entries = self._lookup(words)
         ids = list(itertools.chain.from_iterable(entries))
 
-        spans: list[Span] = []
+        placed: dict[int, int] = {}
+        cursor = [0, 0]  # next word to place, and where its search starts
 
         def span(k: int) -> Span:
-            if not spans:
-                spans.extend(m.span() for m in pattern.finditer(text))
-            return spans[k]
+            """Words are separated only by whitespace, so each is the next occurrence of its text."""
+            if k not in placed:
+                if k == len(originals) - 1:
+                    placed[k] = text.rfind(originals[k])
+                else:
+                    i, pos = cursor if k >= cursor[0] else (0, 0)
+                    while i <= k:
+                        placed[i] = pos = text.find(originals[i], pos)
+                        pos += len(originals[i])
+                        i += 1
+                    cursor[:] = [i, pos]
+            return placed[k], placed[k] + len(originals[k])
 
         return ids, token_offsets(words, entries, span, self.word_offsets)
 
