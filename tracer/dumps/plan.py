@@ -9,7 +9,7 @@ from tracer.dumps import naming
 from tracer.dumps.compression import StreamEnd, detect_compression, open_decompressed, read_chunks
 from tracer.dumps.page_scanner import Header, scan_pages
 from tracer.dumps.siteinfo import NotAMediaWikiExport, SiteInfo, parse_siteinfo
-from tracer.dumps.splits import Split, _transcode, detect_encoding, plan_splits
+from tracer.dumps.splits import Split, detect_encoding, plan_splits, transcode
 from tracer.errors import ConfigError, InputNotFound
 from tracer.records import Quarantined
 
@@ -40,7 +40,7 @@ def _read_header(path: str, compression: str) -> tuple[bytes, str, StreamEnd]:
             yield first
             yield from chunks
 
-        source = all_chunks() if encoding == "utf-8" else _transcode(all_chunks(), encoding)
+        source = all_chunks() if encoding == "utf-8" else transcode(all_chunks(), encoding)
         try:
             header = next(scan_pages(source, want_header=True))
         except UnicodeDecodeError as err:

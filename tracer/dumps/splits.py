@@ -95,7 +95,7 @@ def detect_encoding(head: bytes) -> str:
     return "utf-8"
 
 
-def _transcode(chunks: Iterator[bytes], encoding: str) -> Iterator[bytes]:
+def transcode(chunks: Iterator[bytes], encoding: str) -> Iterator[bytes]:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     for chunk in chunks:
         yield decoder.decode(chunk).encode("utf-8")
@@ -117,7 +117,7 @@ def read_split(split: Split) -> SplitReader:
         stream = open_decompressed(split.path, split.compression)
         chunks = read_chunks(stream, end)
         if split.encoding != "utf-8":
-            chunks = _guard(_transcode(chunks, split.encoding), end)
+            chunks = _guard(transcode(chunks, split.encoding), end)
         return SplitReader(chunks, end, lambda: None)
     if split.strategy == "multistream-index":
         return SplitReader(_guard(multistream.iter_streams(split.path, split.start, split.end), end), end, lambda: None)

@@ -144,12 +144,11 @@ class ExtractStage:
                     )
         log.info("extract: %d input(s), %d task(s), run %s", len(plans), len(tasks), run.run_id)
         results = self.runner.map(extract_task, tasks, "extract") if tasks else []
-        return self._publish(run, groups, header_problems, results, tasks)
+        return self._publish(run, header_problems, results, tasks)
 
     def _publish(
         self,
         run: RunRecord,
-        groups: dict[tuple[str, str], list[DumpPlan]],
         header_problems: dict[tuple[str, str], list[Quarantined]],
         results: list[dict],
         tasks: list[dict],

@@ -17,7 +17,7 @@ from schemas.tables import PAGES, QUARANTINE, SEGMENTS
 from tracer.config import option
 from tracer.errors import InputNotFound, NothingUsable
 from tracer.records import Page, Segment
-from tracer.runs import RunRecord, new_run_id
+from tracer.runs import RunRecord, file_digest, new_run_id
 from tracer.segmentation import Segmenter
 from tracer.stages.common import TaskRunner, counts_line, write_quarantine
 from tracer.tokenization.loading import load_stored, load_tokenizer
@@ -113,7 +113,7 @@ class SegmentStage:
             seg_values = {**values, "tokenizer": loaded.tokenizer_id}
             q_values = {"dump": values["dump"], "stage": STAGE, "scope": f"{values['wiki']}.{loaded.tokenizer_id}"}
             for path in wh.files(PAGES, values):
-                run.inputs.append({"path": str(path.relative_to(wh.root)), "bytes": path.stat().st_size, "sha256": ""})
+                run.inputs.append({**file_digest(path), "path": str(path.relative_to(wh.root))})
                 tasks.append(
                     {
                         "key": [values["dump"], values["wiki"]],
