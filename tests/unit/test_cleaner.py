@@ -19,6 +19,7 @@ def cleaner():
         ("A [[cat]]s sat.", "A cats sat."),
         ("See [[Paris|the capital]] now.", "See the capital now."),
         ("A [[File:x.jpg|thumb|a [[link]] inside]] B", "A B"),
+        ("[[File:x.svg|thumb|caption]]At the end.", "At the end."),
         ("A [[Fichier:x.jpg|vignette]] B [[Catégorie:Villes]]", "A B"),
         ("Text.[[fr:Paris]][[zh-min-nan:Paris]]", "Text."),
         ("A [[:Category:Cities|cities list]].", "A cities list."),

@@ -52,7 +52,7 @@ class InternalLinks:
         # without a label it only names a category or another wiki (WikiExtractor drops both).
         labelled_link = target.startswith(":") and sep and label.strip()
         if self._hidden(name) and not labelled_link:
-            return ""
+            return trail  # text glued after a file or category link is ordinary text, not a link trail
         if sep:
             label = label.rpartition("|")[2] if "|" in label else label
             shown = label.strip() or _pipe_trick(target)
