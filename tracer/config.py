@@ -53,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         if not required:
             kwargs["default"] = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-            kwargs["help"] += f" (default: {kwargs['default']})"
+            if "default" not in kwargs["help"]:
+                kwargs["help"] += f" (default: {kwargs['default']})"
         parser.add_argument(flag, required=required, **kwargs)
 
 
