@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from tokenizers import PreTokenizedString, Tokenizer
 
-from tracer.tokenization.fast_paths import Span, WordEntry, fast_path_for, token_offsets, word_offsets_for
+from tracer.tokenization.fast_paths import fast_path_for
+from tracer.tokenization.offsets import Span, WordEntry, token_offsets, word_offsets_for
 
 
 @dataclass(slots=True)

@@ -2,15 +2,16 @@
 and WordPiece (mBERT). Exact by construction, or they decline and the caller takes the
 tokenizer's own pipeline.
 
-The Rust pipeline behind ``Tokenizer.encode`` spends most of its time keeping alignment
-bookkeeping per byte, not in the model. Both normalizers here act on one character at a time
-(SentencePiece's ``Precompiled`` on one grapheme cluster at a time, and only clusters shorter
-than 6 bytes are looked up whole), and both pre-tokenizers classify single characters. So we
-ask the tokenizer's own normalizer and pre-tokenizer what they do with each character the
-first time we meet it, and then normalize with ``str.translate``, split with ``str.split`` or
-one compiled regex, and look words up in a cache of the model's output. A page is declined
-(``None``) when a character could change length, join a short grapheme cluster, or be removed,
-because then positions or clusters could differ from the reference pipeline.
+The Rust pipeline behind ``Tokenizer.encode`` spends much of its time outside the model (with
+the model replaced by a word lookup it still runs at only 2–4 MB/s here). Both normalizers act
+on one character at a time (SentencePiece's ``Precompiled`` on one grapheme cluster at a time,
+and only clusters shorter than 6 bytes are looked up whole), and both pre-tokenizers classify
+single characters. So we ask the tokenizer's own normalizer and pre-tokenizer what they do with
+each character the first time we meet it, then normalize, split with ``str.split`` or one
+compiled regex, and look words up in a cache of the model's output. A page is declined
+(``None``) when a character is removed by the normalizer, may join a short grapheme cluster,
+or (WordPiece) changes length, because positions or clusters could then differ from the
+reference pipeline.
 """
 
 from __future__ import annotations
@@ -19,55 +20,12 @@ import bisect
 import itertools
 import json
 import re
-import unicodedata
 from collections.abc import Callable
 
 from tokenizers import Tokenizer
 
-WordEntry = list[int]  # the model's ids for one pre-tokenized word (never mutated)
-Span = tuple[int, int]
-# Characters that can sit inside a grapheme cluster after another character (Extend, ZWJ,
-# SpacingMark: marks, format controls, and the few letters/symbols UAX #29 adds), unassigned,
-# private-use and surrogate code points. The categories are Python's Unicode tables; an
-# unassigned one there is treated as risky, so a newer Unicode in Rust cannot surprise us.
-_RISKY_CATEGORIES = {"Mn", "Me", "Mc", "Cf", "Cn", "Co", "Cs"}
-_RISKY_EXTRA = [0x0E33, 0x0EB3, 0xFF9E, 0xFF9F, *range(0x1F3FB, 0x1F400)]
-_PREPEND = [*range(0x0600, 0x0606), 0x06DD, 0x070F, 0x0890, 0x0891, 0x08E2, 0x0D4E, 0x110BD, 0x110CD,
-            0x111C2, 0x111C3, 0x1193F, 0x11941, 0x11A3A, *range(0x11A84, 0x11A8A), 0x11D46, 0x11F02]  # fmt: skip
-
-
-def _char_class(codepoints: list[int]) -> str:
-    """A regex character class body for the code points (ranges merged)."""
-    parts = []
-    for _, group in itertools.groupby(enumerate(sorted(set(codepoints))), lambda iv: iv[1] - iv[0]):
-        run = [cp for _, cp in group]
-        lo, hi = run[0], run[-1]
-        parts.append(re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}")
-    return "".join(parts)
-
-
-# Every character is written as one letter: its UTF-8 length (a-d), or, for a character that can
-# extend a grapheme cluster, its length in capitals (R for a 1-byte one: CR), or x-z for a
-# Prepend character. A pair of letters that makes a cluster shorter than 6 bytes is a match.
-_LENGTH_LETTER = {1: "a", 2: "b", 3: "c", 4: "d"}
-_RISKY_LETTER = {1: "R", 2: "B", 3: "C", 4: "D"}
-_PREPEND_LETTER = {2: "x", 3: "y", 4: "z"}
-SHORT_CLUSTER = re.compile(
-    "[abcBCRxy]B|[abBRx]C|[aR]D|x[abcBCRxy]|y[abBRx]|z[aR]|R",
-)
-
-
-def cluster_letter(ch: str) -> str:
-    n = len(ch.encode("utf-8", "surrogatepass"))
-    if ord(ch) in _PREPEND_SET:
-        return _PREPEND_LETTER[n]
-    if unicodedata.category(ch) in _RISKY_CATEGORIES or ord(ch) in _RISKY_EXTRA_SET or ch == "\r":
-        return _RISKY_LETTER[n]
-    return _LENGTH_LETTER[n]
-
-
-_PREPEND_SET = frozenset(_PREPEND)
-_RISKY_EXTRA_SET = frozenset(_RISKY_EXTRA)
+from tracer.tokenization.clusters import SHORT_CLUSTER, char_class, cluster_letter
+from tracer.tokenization.offsets import Span, WordEntry, token_offsets, word_offsets_for
 
 
 class FastPath:
@@ -114,7 +72,7 @@ class FastPath:
             return text
         if len(mapped) == 1:
             return text.replace(chr(mapped[0]), self.table[mapped[0]])
-        pattern = re.compile(f"[{_char_class(mapped)}]")
+        pattern = re.compile(f"[{char_class(mapped)}]")
         return pattern.sub(lambda m: self.table[ord(m.group())], text)
 
     def _lookup(self, words: list[str]) -> list[WordEntry]:
@@ -180,7 +138,7 @@ class MetaspaceFastPath(FastPath):
     def _position_map(self, text: str) -> Callable[[int], int]:
         """Normalized position -> original position, for a page where some characters expanded."""
         if self._expanding_re is None:
-            self._expanding_re = re.compile(f"[{_char_class([ord(c) for c in self.expanding])}]")
+            self._expanding_re = re.compile(f"[{char_class([ord(c) for c in self.expanding])}]")
         norm_starts, origins, extra_after = [], [], []
         extra = 0
         for m in self._expanding_re.finditer(text):
@@ -234,8 +192,8 @@ class BertFastPath(FastPath):
 
     def pattern(self) -> re.Pattern[str]:
         if self._pattern is None:
-            stop = _char_class([ord(c) for c in self.spaces | self.isolated]) or "\\x00"
-            alone = _char_class([ord(c) for c in self.isolated]) or "\\x00"
+            stop = char_class([ord(c) for c in self.spaces | self.isolated]) or "\\x00"
+            alone = char_class([ord(c) for c in self.isolated]) or "\\x00"
             self._pattern = re.compile(f"[^{stop}]+|[{alone}]")
         return self._pattern
 
@@ -269,41 +227,6 @@ class BertFastPath(FastPath):
         return ids, token_offsets(words, entries, span, self.word_offsets)
 
 
-def token_offsets(
-    words: list[str], entries: list[WordEntry], span: Callable[[int], Span], word_offsets: Callable[[str, int], Span]
-) -> Callable[[int], Span]:
-    """Offsets of token ``i`` in the original text, worked out only when asked (segment edges).
-
-    ``span(k)`` gives word ``k``'s span in the original text; ``word_offsets(word, j)``
-    the model's ``j``-th token offsets inside a (normalized) word.
-    """
-    cum: list[int] = []
-
-    def offset(i: int) -> Span:
-        if not cum:
-            cum.extend(itertools.accumulate(map(len, entries)))
-        k = bisect.bisect_right(cum, i)
-        j = i - (cum[k - 1] if k else 0)
-        start, end = span(k)
-        return place(word_offsets(words[k], j), start, end, len(words[k]))
-
-    return offset
-
-
-def word_offsets_for(tokenizer: Tokenizer) -> Callable[[str, int], Span]:
-    """The model's ``j``-th token offsets inside one word, in code points (the model reports UTF-8 bytes)."""
-    model = tokenizer.model
-
-    def offsets(word: str, j: int) -> Span:
-        a, b = model.tokenize(word)[j].offsets
-        if word.isascii():
-            return a, b
-        data = word.encode("utf-8")
-        return len(data[:a].decode("utf-8", "ignore")), len(data[:b].decode("utf-8", "ignore"))
-
-    return offsets
-
-
 def fast_path_for(tokenizer: Tokenizer, cache: dict, tokenize_word: Callable) -> FastPath | None:
     """The fast path that reproduces this tokenizer exactly, or None for any other pipeline."""
     config = json.loads(tokenizer.to_str())
@@ -323,20 +246,3 @@ def fast_path_for(tokenizer: Tokenizer, cache: dict, tokenize_word: Callable) ->
 
 def _always_prepends(pre: dict) -> bool:
     return pre.get("prepend_scheme", "always" if pre.get("add_prefix_space", True) else "never") == "always"
-
-
-def place(rel: Span, start: int, end: int, norm_len: int) -> Span:
-    """Map a token's offsets inside a normalized word back onto the original text.
-
-    When normalization kept the word's length (the usual case, including a
-    SentencePiece ``▁`` that replaced a space) offsets shift directly; a
-    prepended ``▁`` is absorbed at the start; otherwise the token gets the
-    word's whole original span.
-    """
-    a, b = rel
-    shift = norm_len - (end - start)
-    if shift == 0:
-        return start + a, start + b
-    if shift > 0:
-        return start + max(0, a - shift), start + max(0, b - shift)
-    return start, end

@@ -1,0 +1,64 @@
+"""Token offsets in the original text, worked out only for the tokens a caller asks about."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Callable
+
+from tokenizers import Tokenizer
+
+WordEntry = list[int]  # the model's ids for one pre-tokenized word (never mutated)
+Span = tuple[int, int]
+
+
+def token_offsets(
+    words: list[str], entries: list[WordEntry], span: Callable[[int], Span], word_offsets: Callable[[str, int], Span]
+) -> Callable[[int], Span]:
+    """Offsets of token ``i`` in the original text, worked out only when asked (segment edges).
+
+    ``span(k)`` gives word ``k``'s span in the original text; ``word_offsets(word, j)``
+    the model's ``j``-th token offsets inside a (normalized) word.
+    """
+    cum: list[int] = []
+
+    def offset(i: int) -> Span:
+        if not cum:
+            cum.extend(itertools.accumulate(map(len, entries)))
+        k = bisect.bisect_right(cum, i)
+        j = i - (cum[k - 1] if k else 0)
+        start, end = span(k)
+        return place(word_offsets(words[k], j), start, end, len(words[k]))
+
+    return offset
+
+
+def word_offsets_for(tokenizer: Tokenizer) -> Callable[[str, int], Span]:
+    """The model's ``j``-th token offsets inside one word, in code points (the model reports UTF-8 bytes)."""
+    model = tokenizer.model
+
+    def offsets(word: str, j: int) -> Span:
+        a, b = model.tokenize(word)[j].offsets
+        if word.isascii():
+            return a, b
+        data = word.encode("utf-8")
+        return len(data[:a].decode("utf-8", "ignore")), len(data[:b].decode("utf-8", "ignore"))
+
+    return offsets
+
+
+def place(rel: Span, start: int, end: int, norm_len: int) -> Span:
+    """Map a token's offsets inside a normalized word back onto the original text.
+
+    When normalization kept the word's length (the usual case, including a
+    SentencePiece ``▁`` that replaced a space) offsets shift directly; a
+    prepended ``▁`` is absorbed at the start; otherwise the token gets the
+    word's whole original span.
+    """
+    a, b = rel
+    shift = norm_len - (end - start)
+    if shift == 0:
+        return start + a, start + b
+    if shift > 0:
+        return start + max(0, a - shift), start + max(0, b - shift)
+    return start, end
