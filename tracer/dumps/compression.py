@@ -53,15 +53,15 @@ class StreamEnd:
     detail: str = ""
 
 
+def guard(chunks: Iterator[bytes], end: StreamEnd) -> Iterator[bytes]:
+    """Pass chunks through; on a truncated or corrupt stream, stop and record why in ``end``."""
+    try:
+        yield from chunks
+    except (EOFError, OSError, ValueError, UnicodeDecodeError, lzma.LZMAError, zlib.error) as err:
+        end.clean = False
+        end.detail = f"{type(err).__name__}: {err}"
+
+
 def read_chunks(stream: BinaryIO, end: StreamEnd, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """Yield decompressed chunks; on a truncated or corrupt stream, stop and record why in ``end``."""
-    while True:
-        try:
-            chunk = stream.read(chunk_bytes)
-        except (EOFError, OSError, lzma.LZMAError, zlib.error) as err:
-            end.clean = False
-            end.detail = f"{type(err).__name__}: {err}"
-            return
-        if not chunk:
-            return
-        yield chunk
+    """Yield decompressed chunks of ``stream`` until its end, or until it turns out damaged."""
+    return guard(iter(lambda: stream.read(chunk_bytes), b""), end)

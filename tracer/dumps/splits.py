@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracer.dumps import bz2_blocks, multistream
-from tracer.dumps.compression import StreamEnd, detect_compression, open_decompressed, read_chunks
+from tracer.dumps.compression import StreamEnd, detect_compression, guard, open_decompressed, read_chunks
 
 STRATEGIES = ("auto", "multistream-index", "bz2-blocks", "whole-file")
 
@@ -117,19 +117,11 @@ def read_split(split: Split) -> SplitReader:
         stream = open_decompressed(split.path, split.compression)
         chunks = read_chunks(stream, end)
         if split.encoding != "utf-8":
-            chunks = _guard(transcode(chunks, split.encoding), end)
+            chunks = guard(transcode(chunks, split.encoding), end)
         return SplitReader(chunks, end, lambda: None)
     if split.strategy == "multistream-index":
-        return SplitReader(_guard(multistream.iter_streams(split.path, split.start, split.end), end), end, lambda: None)
+        return SplitReader(guard(multistream.iter_streams(split.path, split.start, split.end), end), end, lambda: None)
     return _read_blocks(split, end)
-
-
-def _guard(chunks: Iterator[bytes], end: StreamEnd) -> Iterator[bytes]:
-    try:
-        yield from chunks
-    except (EOFError, OSError, ValueError, UnicodeDecodeError) as err:
-        end.clean = False
-        end.detail = f"{type(err).__name__}: {err}"
 
 
 def _read_blocks(split: Split, end: StreamEnd) -> SplitReader:

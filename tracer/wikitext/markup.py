@@ -16,13 +16,13 @@ DISCARD = (
     "th", "caption", "div", "form", "input", "select", "option", "textarea", "ul", "li", "ol", "dl",
     "dt", "dd", "menu", "dir", "img", "imagemap", "source", "syntaxhighlight", "small", "math", "code",
     "chem", "ce", "score", "graph", "mapframe", "maplink", "templatedata", "inputbox", "categorytree",
-    "references", "charinsert", "hiero", "math", "style", "script",
+    "charinsert", "hiero", "style", "script",
 )  # fmt: skip
 
-_DISCARD_TAG = re.compile(r"<\s*(/?)\s*(" + "|".join(sorted(set(DISCARD))) + r")\b[^<>]*?(/?)\s*>", re.IGNORECASE)
+_DISCARD_TAG = re.compile(r"<\s*(/?)\s*(" + "|".join(sorted(DISCARD)) + r")\b[^<>]*?(/?)\s*>", re.IGNORECASE)
 _SELF_CLOSING = re.compile(r"<\s*[A-Za-z][\w:-]*\b[^<>]*/\s*>")
 _ANY_TAG = re.compile(
-    r"</?\s*(?:" + "|".join(sorted(set(DISCARD))) + r"|abbr|b|big|blockquote|br|center|cite|del|em|font|h[1-6]|"
+    r"</?\s*(?:" + "|".join(sorted(DISCARD)) + r"|abbr|b|big|blockquote|br|center|cite|del|em|font|h[1-6]|"
     r"i|ins|kbd|mark|nowiki|onlyinclude|p|plaintext|poem|q|rb|rp|rt|ruby|s|samp|span|strike|strong|sub|sup|"
     r"templatestyles|section|tt|u|var|wbr|hr|nobr|bdi|bdo|time|data|dfn|var|indicator|a)\b[^<>]*>",
     re.IGNORECASE,
