@@ -1,5 +1,29 @@
 """Single source of truth for every factrace table (see ``schemas.tables``)."""
 
-from schemas.tables import PAGES, QUARANTINE, RUNS, SCHEMA_VERSION, SEGMENTS, TABLES, Column, Table, table
+from schemas.tables import (
+    FACT_PRESENCE,
+    FACTS,
+    PAGES,
+    QUARANTINE,
+    RUNS,
+    SCHEMA_VERSION,
+    SEGMENTS,
+    TABLES,
+    Column,
+    Table,
+    table,
+)
 
-__all__ = ["PAGES", "QUARANTINE", "RUNS", "SCHEMA_VERSION", "SEGMENTS", "TABLES", "Column", "Table", "table"]
+__all__ = [
+    "FACTS",
+    "FACT_PRESENCE",
+    "PAGES",
+    "QUARANTINE",
+    "RUNS",
+    "SCHEMA_VERSION",
+    "SEGMENTS",
+    "TABLES",
+    "Column",
+    "Table",
+    "table",
+]

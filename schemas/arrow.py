@@ -14,6 +14,10 @@ INPUT_STRUCT = pa.struct(
     ]
 )
 
+EVIDENCE_STRUCT = pa.struct(
+    [pa.field("page_id", pa.int64(), nullable=False), pa.field("seg_no", pa.int32(), nullable=False)]
+)
+
 _TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
     "int32": pa.int32(),
@@ -23,7 +27,9 @@ _TYPES: dict[str, pa.DataType] = {
     "binary": pa.binary(),
     "timestamp": pa.timestamp("us", tz="UTC"),
     "list<int32>": pa.list_(pa.field("element", pa.int32(), nullable=False)),
+    "list<string>": pa.list_(pa.field("element", pa.string(), nullable=False)),
     "list<input>": pa.list_(pa.field("element", INPUT_STRUCT, nullable=False)),
+    "list<evidence>": pa.list_(pa.field("element", EVIDENCE_STRUCT, nullable=False)),
     "map<string,int64>": pa.map_(pa.string(), pa.int64()),
 }
 

@@ -14,6 +14,10 @@ _INPUT_STRUCT = T.StructType(
     ]
 )
 
+_EVIDENCE_STRUCT = T.StructType(
+    [T.StructField("page_id", T.LongType(), False), T.StructField("seg_no", T.IntegerType(), False)]
+)
+
 _TYPES: dict[str, T.DataType] = {
     "string": T.StringType(),
     "int32": T.IntegerType(),
@@ -23,7 +27,9 @@ _TYPES: dict[str, T.DataType] = {
     "binary": T.BinaryType(),
     "timestamp": T.TimestampType(),
     "list<int32>": T.ArrayType(T.IntegerType(), containsNull=False),
+    "list<string>": T.ArrayType(T.StringType(), containsNull=False),
     "list<input>": T.ArrayType(_INPUT_STRUCT, containsNull=False),
+    "list<evidence>": T.ArrayType(_EVIDENCE_STRUCT, containsNull=False),
     "map<string,int64>": T.MapType(T.StringType(), T.LongType()),
 }
 

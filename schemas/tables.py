@@ -21,7 +21,9 @@ LOGICAL_TYPES = (
     "binary",
     "timestamp",
     "list<int32>",
+    "list<string>",
     "list<input>",
+    "list<evidence>",
     "map<string,int64>",
 )
 
@@ -105,9 +107,72 @@ SEGMENTS = Table(
     key=("page_id", "seg_no"),
 )
 
+LANG = Column("lang", "string", "mLAMA language code, e.g. `en`, `ja`, `zh` (a wiki `jawiki` traces as `ja`).")
+
+FACTS = Table(
+    name="facts",
+    doc="One row per mLAMA query (a subject-relation-object triple) in one language, with its template.",
+    columns=(
+        Column("uuid", "string", "mLAMA id of the triple; the same fact has the same uuid in every language."),
+        Column("relation", "string", "Wikidata property (`P17`) or Google-RE relation (`place_of_birth`)."),
+        Column("subject_label", "string", "Subject label in this language (surrounding whitespace removed)."),
+        Column("subject_uri", "string", "Subject Wikidata id, e.g. `Q90`."),
+        Column("object_label", "string", "Object label in this language (surrounding whitespace removed)."),
+        Column("object_uri", "string", "Object Wikidata id."),
+        Column(
+            "template", "string", "Cloze template with `[X]` and `[Y]`; null when the language has none.", nullable=True
+        ),
+        Column("dataset", "string", "`TREx` or `GoogleRE`."),
+        Column("source", "string", "File the row came from, relative to the mLAMA directory."),
+        Column("line_no", "int64", "1-based line number in `source`."),
+    ),
+    partitions=(LANG,),
+    key=("uuid",),
+)
+
+FACT_PRESENCE = Table(
+    name="fact_presence",
+    doc="For every fact of a language: in how many segments of that language's wiki its subject, its object "
+    "and both occur, and the first evidence segments.",
+    columns=(
+        Column("uuid", "string", "Fact (see `facts`)."),
+        Column("relation", "string", "Relation of the fact, copied from `facts` for convenience."),
+        Column("subject_segments", "int64", "Segments in which the subject label matches."),
+        Column("object_segments", "int64", "Segments in which the object label matches."),
+        Column("cooccurrence_segments", "int64", "Segments in which both match (overlapping matches count)."),
+        Column(
+            "present",
+            "bool",
+            "`cooccurrence_segments >= 1`; null (undecided) when a label is flagged, see `flags`.",
+            nullable=True,
+        ),
+        Column("evidence", "list<evidence>", "First co-occurrence segments `(page_id, seg_no)` in ascending order."),
+        Column(
+            "flags",
+            "list<string>",
+            "Why `present` is undecided, e.g. `object:single_char`, `subject:digits_only`, `object:no_tokens`.",
+        ),
+        Column(
+            "matcher", "string", "Versioned matcher that produced the row, e.g. `tokens_v1`, `text_nfkc_casefold_v1`."
+        ),
+    ),
+    partitions=(
+        DUMP,
+        LANG,
+        Column("match_mode", "string", "`tokens` (token-id sequences, paper-faithful) or `text` (normalized text)."),
+        TOKENIZER,
+    ),
+    key=("uuid",),
+    notes=(
+        "A language whose facts have no segments in the warehouse has no `fact_presence` rows: it is not traced, "
+        "which is not the same as absent (a LEFT JOIN from `facts` gives null `present`).",
+    ),
+)
+
 QUARANTINE = Table(
     name="quarantine",
-    doc="Every input record a stage could not use, with the reason. Nothing is dropped silently.",
+    doc="Every input record a stage could not use, with the reason. Nothing is dropped silently. "
+    "Stages that read no dump (facts) use `dump=none`.",
     columns=(
         Column("source", "string", "Input the record came from (file path, or table and partition)."),
         Column("position", "int64", "Byte offset in the decompressed input, or row position; -1 when unknown."),
@@ -119,8 +184,10 @@ QUARANTINE = Table(
     ),
     partitions=(
         DUMP,
-        Column("stage", "string", "Stage that quarantined the record (`extract`, `segment`, ...)."),
-        Column("scope", "string", "Unit of work a stage run owns and replaces on rerun (a wiki for extract/segment)."),
+        Column("stage", "string", "Stage that quarantined the record (`extract`, `segment`, `facts`, ...)."),
+        Column(
+            "scope", "string", "Unit of work a stage run owns and replaces on rerun (a wiki; a language for facts)."
+        ),
     ),
     key=("source", "position"),
     notes=(
@@ -155,7 +222,7 @@ RUNS = Table(
     notes=("Counts reconcile: `records_in = records_out + records_quarantined + records_skipped`.",),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (PAGES, SEGMENTS, QUARANTINE, RUNS)}
+TABLES: dict[str, Table] = {t.name: t for t in (PAGES, SEGMENTS, FACTS, FACT_PRESENCE, QUARANTINE, RUNS)}
 
 
 def table(name: str) -> Table:

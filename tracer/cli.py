@@ -11,7 +11,9 @@ from tracer import __version__
 from tracer.config import add_arguments, from_args
 from tracer.errors import FactraceError
 from tracer.stages.extract import ExtractConfig, ExtractStage
+from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.stages.segment import SegmentConfig, SegmentStage
+from tracer.stages.trace import TraceConfig, TraceStage
 
 log = logging.getLogger("factrace")
 
@@ -31,6 +33,14 @@ def run_segment(config: SegmentConfig, master: str | None = None) -> str:
     return SegmentStage(config, _spark_runner("segment", master)).run()["message"]
 
 
+def run_facts(config: FactsConfig, master: str | None = None) -> str:
+    return FactsStage(config, _spark_runner("facts", master)).run()["message"]
+
+
+def run_trace(config: TraceConfig, master: str | None = None) -> str:
+    return TraceStage(config, _spark_runner("trace", master)).run()["message"]
+
+
 def _demo(args: argparse.Namespace) -> str:
     from tracer.demo import run_demo
 
@@ -40,6 +50,8 @@ def _demo(args: argparse.Namespace) -> str:
 COMMANDS: dict[str, tuple[str, type | None, Callable]] = {
     "extract": ("Wikipedia dumps -> pages (clean text)", ExtractConfig, run_extract),
     "segment": ("pages -> segments of at most --max-tokens tokens", SegmentConfig, run_segment),
+    "facts": ("mLAMA directory -> facts (one partition per language)", FactsConfig, run_facts),
+    "trace": ("segments x facts -> fact_presence (--mode tokens|text)", TraceConfig, run_trace),
     "demo": ("run every stage that exists on the bundled sample", None, _demo),
 }
 

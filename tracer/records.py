@@ -7,6 +7,7 @@ that the stage objects take and yield, with Spark or without.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -69,3 +70,24 @@ class Skipped:
     """A record deliberately not used (a redirect, another namespace), counted by reason."""
 
     reason: str
+
+
+@dataclass(slots=True)
+class Fact:
+    """One mLAMA query in one language: a triple with its labels and cloze template."""
+
+    uuid: str
+    relation: str
+    subject_label: str
+    subject_uri: str
+    object_label: str
+    object_uri: str
+    template: str | None
+    dataset: str
+    source: str
+    line_no: int
+
+
+def as_row(record: Any) -> dict[str, Any]:
+    """A record's fields as a dict, shallow (``dataclasses.asdict`` deep-copies, which costs more than the write)."""
+    return {name: getattr(record, name) for name in record.__slots__}

@@ -34,3 +34,9 @@ def wiki_code(path: str | Path, dbname: str | None, base_url: str | None, overri
         if len(parts) >= 3 and parts[1] == "wikipedia":
             return parts[0].replace("-", "_") + "wiki"
     return None
+
+
+def wiki_language(wiki: str) -> str:
+    """The language code a wiki traces as: ``jawiki`` → ``ja``, ``zh_yuewiki`` → ``zh-yue``.
+    ``simplewiki`` stays ``simple`` (not ``en``)."""
+    return wiki.removesuffix("wiki").replace("_", "-")

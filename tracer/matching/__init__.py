@@ -1,0 +1,1 @@
+"""Finding fact labels in segments: normalization, label sets, Aho-Corasick engines, the two matchers."""

@@ -1,0 +1,96 @@
+"""Everything needed to trace one language in one mode, built once per executor process and reused.
+
+Building the label set and the automaton costs up to a few seconds for English; ``language_matcher``
+caches them per (facts file, mode, tokenizer, engine), so every task after the first on an executor
+starts matching at once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tracer.matching.labels import LabelSet, build_label_set
+from tracer.matching.normalize import nfkc_casefold_v1, normalizer, normalizer_name
+from tracer.matching.presence import FactIndex, Partial, partial_of
+from tracer.matching.text_matcher import TextMatcher
+from tracer.matching.token_boundaries import token_boundaries
+from tracer.matching.token_matcher import TokenMatcher, label_token_keys
+from tracer.tokenization.loading import load_stored
+
+MODES = ("tokens", "text")
+TOKENS_MATCHER = "tokens_v1"
+FACT_COLUMNS = ["uuid", "relation", "subject_label", "object_label"]
+
+
+@dataclass(slots=True)
+class LanguageMatcher:
+    lang: str
+    mode: str
+    name: str
+    labels: LabelSet
+    index: FactIndex
+    matcher: TokenMatcher | TextMatcher
+
+    @property
+    def column(self) -> str:
+        """The segments column this mode reads."""
+        return "token_ids" if self.mode == "tokens" else "text"
+
+    def partial(self, segments: pa.Table, k: int) -> Partial:
+        """Counts and first-k evidence of one batch of segments (columns page_id, seg_no and ``column``)."""
+        data = segments.column(self.column).combine_chunks()
+        if self.mode == "text":
+            data = data.to_pylist()
+        segment, key = self.matcher.match(data)
+        page_id = segments.column("page_id").to_numpy().astype(np.int64)
+        seg_no = segments.column("seg_no").to_numpy().astype(np.int64)
+        return partial_of(self.index, segment, key, page_id, seg_no, k)
+
+
+def matcher_name(mode: str, lang: str) -> str:
+    return TOKENS_MATCHER if mode == "tokens" else f"text_{normalizer_name(lang)}"
+
+
+def read_facts(facts_file: str) -> pa.Table:
+    return pq.read_table(facts_file, columns=FACT_COLUMNS)
+
+
+def language_matcher(facts_file: str, lang: str, mode: str, tokenizer_file: str, engine: str) -> LanguageMatcher:
+    stat = os.stat(facts_file)
+    return _cached(facts_file, stat.st_mtime_ns, stat.st_size, lang, mode, tokenizer_file, engine)
+
+
+@lru_cache(maxsize=8)
+def _cached(
+    facts_file: str, _mtime: int, _size: int, lang: str, mode: str, tokenizer_file: str, engine: str
+) -> LanguageMatcher:
+    if mode not in MODES:
+        raise ValueError(f"unknown match mode {mode!r}; use one of {MODES}")
+    facts = read_facts(facts_file)
+    columns = {name: facts.column(name).to_pylist() for name in FACT_COLUMNS}
+    if mode == "tokens":
+        tokenizer = load_stored(tokenizer_file)
+        boundaries = token_boundaries(tokenizer)
+
+        def keys_of(labels: list[str]) -> list:
+            return label_token_keys(tokenizer, labels, boundaries.bare_marker)
+
+        labels = _label_set(columns, keys_of, nfkc_casefold_v1)
+        matcher: TokenMatcher | TextMatcher = TokenMatcher(labels.keys, boundaries, engine)
+    else:
+        normalize = normalizer(normalizer_name(lang))
+        labels = _label_set(columns, lambda ls: [normalize(label) for label in ls], normalize)
+        matcher = TextMatcher(labels.keys, normalize, engine)
+    return LanguageMatcher(lang, mode, matcher_name(mode, lang), labels, FactIndex(labels), matcher)
+
+
+def _label_set(columns: dict[str, list], keys_of, normalize) -> LabelSet:  # noqa: ANN001
+    return build_label_set(
+        columns["uuid"], columns["relation"], columns["subject_label"], columns["object_label"], keys_of, normalize
+    )

@@ -1,0 +1,91 @@
+"""Which characters are word characters, and which scripts are written without spaces.
+
+Word boundaries are checked only between two word characters of *spaced* scripts: ``Paris`` does
+not match inside ``Parisian``, but ``東京`` matches inside ``東京都`` and ``Google`` before ``は``.
+The same rule serves the text matcher (characters) and the token matcher (piece edges).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import numpy as np
+
+# Han, kana, Thai, Lao, Tibetan, Myanmar, Khmer (and their extensions / compatibility forms).
+_UNSPACED_RANGES = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x0F00, 0x0FFF),  # Tibetan
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x19E0, 0x19FF),  # Khmer symbols
+    (0x2E80, 0x2FDF),  # CJK radicals
+    (0x3005, 0x3007),  # 々 〆 〇
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x31F0, 0x31FF),  # Katakana extension
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified
+    (0xA9E0, 0xA9FF),  # Myanmar extended-B
+    (0xAA60, 0xAA7F),  # Myanmar extended-A
+    (0xF900, 0xFAFF),  # CJK compatibility
+    (0xFF66, 0xFF9F),  # halfwidth Katakana
+    (0x20000, 0x3134F),  # CJK extensions B-G
+)
+
+OTHER, SPACED_WORD, UNSPACED_WORD = 0, 1, 2
+
+
+@lru_cache(maxsize=65536)
+def char_class(ch: str) -> int:
+    """``SPACED_WORD`` for letters, marks and digits of spaced scripts, ``UNSPACED_WORD`` for those of
+    scripts without spaces, ``OTHER`` for spaces, punctuation, symbols and controls."""
+    code = ord(ch)
+    if any(lo <= code <= hi for lo, hi in _UNSPACED_RANGES):
+        return UNSPACED_WORD
+    category = unicodedata.category(ch)
+    if category[0] in "LMN" or ch == "_":
+        return SPACED_WORD
+    return OTHER
+
+
+def joins_word(left: str, right: str) -> bool:
+    """True when ``left`` followed by ``right`` lies inside one word of a spaced script."""
+    return char_class(left) == SPACED_WORD and char_class(right) == SPACED_WORD
+
+
+@lru_cache(maxsize=1)
+def class_table() -> np.ndarray:
+    """``char_class`` of every code point as one uint8 array, built once per process."""
+    codes = range(0x110000)
+    word = np.fromiter((unicodedata.category(chr(c))[0] in "LMN" for c in codes), dtype=bool, count=0x110000)
+    table = np.where(word, SPACED_WORD, OTHER).astype(np.uint8)
+    table[ord("_")] = SPACED_WORD
+    for lo, hi in _UNSPACED_RANGES:
+        table[lo : hi + 1] = UNSPACED_WORD
+    return table
+
+
+def code_points_at(utf8: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Code points of the UTF-8 characters that begin at ``starts`` (``utf8`` padded with 3 zero bytes)."""
+    b0 = utf8[starts].astype(np.int64)
+    b1, b2, b3 = (utf8[starts + i].astype(np.int64) & 0x3F for i in (1, 2, 3))
+    return np.select(
+        [b0 < 0x80, b0 < 0xE0, b0 < 0xF0],
+        [b0, ((b0 & 0x1F) << 6) | b1, ((b0 & 0x0F) << 12) | (b1 << 6) | b2],
+        ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3,
+    )
+
+
+def classes_around(utf8: bytes, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Class of the character just before each ``start`` and just after each ``end`` (byte offsets);
+    ``OTHER`` at either end of the text."""
+    data = np.frombuffer(utf8 + b"\x00\x00\x00", dtype=np.uint8)
+    size = len(utf8)
+    is_start = (data & 0xC0) != 0x80
+    last_start = np.maximum.accumulate(np.where(is_start, np.arange(len(data)), 0))
+    table = class_table()
+    before = table[code_points_at(data, last_start[np.maximum(start - 1, 0)])]
+    before[start == 0] = OTHER
+    after = table[code_points_at(data, np.minimum(end, size))]
+    after[end >= size] = OTHER
+    return before, after

@@ -1,0 +1,127 @@
+"""The facts stage: an mLAMA directory → ``facts`` (+ ``quarantine``), one task and partition per language."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from schemas.tables import FACTS, QUARANTINE
+from tracer.config import option
+from tracer.errors import InputNotFound, NothingUsable
+from tracer.facts.mlama import MlamaReader
+from tracer.records import Fact, as_row
+from tracer.runs import RunRecord, file_digest, new_run_id
+from tracer.stages.common import TaskRunner, counts_line, write_quarantine
+from tracer.warehouse import PartWriter, Warehouse
+
+log = logging.getLogger("factrace.facts")
+STAGE = "facts"
+NO_DUMP = "none"
+
+
+@dataclass
+class FactsConfig:
+    mlama: str = option(help="mLAMA directory (<lang>/<relation>.jsonl and <lang>/templates.jsonl)")
+    warehouse: str = option(help="warehouse directory")
+    langs: list[str] = option([], help="only these languages (default: every language directory)")
+
+
+def quarantine_values(lang: str) -> dict[str, str]:
+    return {"dump": NO_DUMP, "stage": STAGE, "scope": lang}
+
+
+def facts_task(task: dict) -> dict:
+    """Executor side: read one language, write its facts and quarantine files to staging."""
+    started = time.perf_counter()
+    reader = MlamaReader(task["mlama"])
+    writer = PartWriter(Path(task["facts_dir"]) / "part-00000.parquet", FACTS)
+    quarantined = []
+    no_template = 0
+    for record in reader.read(task["lang"]):
+        if isinstance(record, Fact):
+            writer.add(as_row(record))
+            no_template += record.template is None
+        else:
+            quarantined.append(record)
+    written = writer.close()
+    reasons = write_quarantine(Path(task["quarantine_dir"]) / "part-00000.parquet", quarantined, task["run_id"])
+    return {
+        "lang": task["lang"],
+        "facts": written,
+        "quarantined": dict(reasons),
+        "no_template": no_template,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+class FactsStage:
+    def __init__(self, config: FactsConfig, runner: TaskRunner) -> None:
+        self.config = config
+        self.runner = runner
+        self.warehouse = Warehouse(config.warehouse)
+
+    def run(self) -> dict:
+        cfg, wh = self.config, self.warehouse
+        reader = MlamaReader(cfg.mlama)
+        available = reader.languages()
+        langs = cfg.langs or available
+        unknown = sorted(set(langs) - set(available))
+        if unknown:
+            raise InputNotFound(f"no language directory for {unknown} in {cfg.mlama}; found {', '.join(available)}")
+        run = RunRecord(STAGE, new_run_id(STAGE), dataclasses.asdict(cfg))
+        root = Path(cfg.mlama)
+        tasks = []
+        for lang in langs:
+            for path in sorted((root / lang).glob("*.jsonl")):
+                run.inputs.append({**file_digest(path), "path": str(path.relative_to(root))})
+            tasks.append(
+                {
+                    "lang": lang,
+                    "mlama": str(root.resolve()),
+                    "facts_dir": str(wh.staged_partition(run.run_id, FACTS, {"lang": lang})),
+                    "quarantine_dir": str(wh.staged_partition(run.run_id, QUARANTINE, quarantine_values(lang))),
+                    "run_id": run.run_id,
+                }
+            )
+        log.info("facts: %d language(s) from %s, run %s", len(tasks), cfg.mlama, run.run_id)
+        try:
+            results = self.runner.map(facts_task, tasks, "facts")
+            return self._publish(run, results)
+        finally:
+            wh.discard_staging(run.run_id)
+
+    def _publish(self, run: RunRecord, results: list[dict]) -> dict:
+        wh = self.warehouse
+        quarantined: Counter = Counter()
+        published = []
+        for r in results:
+            quarantined.update(r["quarantined"])
+            wh.publish(run.run_id, FACTS, {"lang": r["lang"]})
+            wh.publish(run.run_id, QUARANTINE, quarantine_values(r["lang"]))
+            if r["facts"]:
+                published.append(str(wh.partition_dir(FACTS, {"lang": r["lang"]}).relative_to(wh.root)))
+        run.records_out = sum(r["facts"] for r in results)
+        run.records_quarantined = sum(quarantined.values())
+        run.records_in = run.records_out + run.records_quarantined
+        no_template = sum(r["no_template"] for r in results)
+        run.outputs = {"facts": published}
+        run.extra = {
+            "facts_by_lang": {r["lang"]: r["facts"] for r in results},
+            "without_template": no_template,
+            "quarantined_by_reason": dict(quarantined),
+            "task_seconds": round(sum(r["seconds"] for r in results), 3),
+        }
+        message = f"facts: {run.records_out:,} facts in {len(published)} language(s)"
+        if no_template:
+            message += f" ({no_template:,} without a template: traceable, not probeable)"
+        if quarantined:
+            message += f"; {run.records_quarantined:,} quarantined ({counts_line(quarantined)})"
+        message += f"; run {run.run_id}"
+        row = run.finish(wh, message)
+        if run.records_out == 0:
+            raise NothingUsable(message)
+        return {"run": row, "message": message, "partitions": published}

@@ -1,0 +1,275 @@
+"""The trace stage: ``segments`` × ``facts`` → ``fact_presence``, one partition per (dump, lang, mode, tokenizer).
+
+Two rounds of tasks through the same runner. *Match*: one task per segments file finds every
+label and writes a partial (counts and first-k evidence). *Reduce*: one task per output partition
+merges its partials into one row per fact. The automaton of a language is built once per executor
+process (``language_matcher`` caches it) and reused by every task of that language.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from schemas.tables import FACT_PRESENCE, FACTS, QUARANTINE, SEGMENTS
+from tracer.config import option
+from tracer.dumps.naming import wiki_language
+from tracer.errors import InputNotFound, NothingUsable
+from tracer.matching.engines import ENGINES
+from tracer.matching.language import MODES, language_matcher
+from tracer.matching.presence import Partial, merge, presence_table
+from tracer.records import Quarantined
+from tracer.runs import RunRecord, file_digest, new_run_id
+from tracer.stages.common import TaskRunner, counts_line, write_quarantine
+from tracer.warehouse import Warehouse
+
+log = logging.getLogger("factrace.trace")
+STAGE = "trace"
+PARTIALS = "_partials"
+
+
+@dataclass
+class TraceConfig:
+    warehouse: str = option(help="warehouse directory")
+    mode: str = option("tokens", help="match token-id sequences or normalized text", choices=MODES)
+    langs: list[str] = option([], help="only these languages (default: every language with facts and segments)")
+    dumps: list[str] = option([], help="only these dump labels (default: all)")
+    tokenizers: list[str] = option([], help="only segments of these tokenizer ids (default: all)")
+    evidence: int = option(5, help="evidence segments kept per fact (the first in (page_id, seg_no) order)")
+    engine: str = option("daachorse", help="Aho-Corasick engine", choices=tuple(ENGINES))
+
+
+def match_task(task: dict) -> dict:
+    """Executor side: match one segments file, save its partial; unreadable files come back as problems."""
+    started = time.perf_counter()
+    matcher = language_matcher(task["facts_file"], task["lang"], task["mode"], task["tokenizer_file"], task["engine"])
+    built = time.perf_counter()
+    try:
+        segments = pq.read_table(task["segments_file"], columns=["page_id", "seg_no", matcher.column])
+    except (pa.ArrowException, OSError) as err:
+        return {"output": task["output"], "problem": {"source": task["segments_file"], "detail": str(err)}}
+    read = time.perf_counter()
+    partial = matcher.partial(segments, task["evidence"])
+    matched = time.perf_counter()
+    partial.save(Path(task["partial_file"]))
+    tokens = pc.sum(pc.list_value_length(segments.column("token_ids"))).as_py() if task["mode"] == "tokens" else None
+    return {
+        "output": task["output"],
+        "partial_file": task["partial_file"],
+        "segments": segments.num_rows,
+        "tokens": tokens or 0,
+        "seconds": {"build": built - started, "read": read - built, "match": matched - read},
+    }
+
+
+def reduce_task(task: dict) -> dict:
+    """Executor side: merge one partition's partials into its ``fact_presence`` file."""
+    started = time.perf_counter()
+    matcher = language_matcher(task["facts_file"], task["lang"], task["mode"], task["tokenizer_file"], task["engine"])
+    merged = merge([Partial.load(Path(p)) for p in task["partial_files"]], matcher.labels, task["evidence"])
+    table = presence_table(matcher.labels, merged, matcher.name, complete=task["complete"])
+    out = Path(task["presence_dir"]) / "part-00000.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.inprogress")
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(out)
+    present = table.column("present")
+    flags = Counter(flag.split(":", 1)[1] for row in table.column("flags").to_pylist() for flag in row)
+    return {
+        "output": task["output"],
+        "facts": table.num_rows,
+        "present": pc.sum(present).as_py() or 0,
+        "undecided": present.null_count,
+        "flags": dict(flags),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+@dataclass
+class Target:
+    """One output partition and the segments files that feed it."""
+
+    values: dict[str, str]
+    facts_file: Path
+    tokenizer_file: Path
+    segments_files: list[Path] = dataclasses.field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return "/".join(f"{k}={v}" for k, v in self.values.items())
+
+    @property
+    def quarantine_values(self) -> dict[str, str]:
+        v = self.values
+        return {"dump": v["dump"], "stage": STAGE, "scope": f"{v['lang']}.{v['match_mode']}.{v['tokenizer']}"}
+
+
+class TraceStage:
+    def __init__(self, config: TraceConfig, runner: TaskRunner) -> None:
+        self.config = config
+        self.runner = runner
+        self.warehouse = Warehouse(config.warehouse)
+
+    def plan(self) -> tuple[list[Target], list[str], list[str]]:
+        """Targets, languages with facts but no segments (not traced), wikis without facts (not traced)."""
+        cfg, wh = self.config, self.warehouse
+        fact_langs = [v["lang"] for v in wh.partitions(FACTS, lang=cfg.langs or None) if wh.files(FACTS, v)]
+        if not fact_langs:
+            raise InputNotFound(f"no facts in {wh.root} for langs={cfg.langs or 'all'}: run 'factrace facts' first")
+        targets: dict[tuple, Target] = {}
+        no_facts = set()
+        for seg in wh.partitions(SEGMENTS, dump=cfg.dumps or None, tokenizer=cfg.tokenizers or None):
+            lang = wiki_language(seg["wiki"])
+            if lang not in fact_langs:
+                if not cfg.langs:
+                    no_facts.add(seg["wiki"])
+                continue
+            values = {"dump": seg["dump"], "lang": lang, "match_mode": cfg.mode, "tokenizer": seg["tokenizer"]}
+            target = targets.setdefault(
+                tuple(values.values()),
+                Target(values, wh.files(FACTS, {"lang": lang})[0], wh.tokenizer_file(seg["tokenizer"])),
+            )
+            target.segments_files.extend(wh.files(SEGMENTS, seg))
+        traced = {t.values["lang"] for t in targets.values()}
+        untraced = sorted(set(fact_langs) - traced)
+        return [targets[k] for k in sorted(targets)], untraced, sorted(no_facts)
+
+    def run(self) -> dict:
+        cfg, wh = self.config, self.warehouse
+        targets, untraced, no_facts = self.plan()
+        run = RunRecord(STAGE, new_run_id(STAGE), dataclasses.asdict(cfg))
+        if not targets:
+            raise InputNotFound(
+                f"no segments in {wh.root} for a language with facts (facts: {len(untraced)} languages; "
+                f"wikis without facts: {', '.join(no_facts) or 'none'}): run extract and segment first"
+            )
+        for wiki in no_facts:
+            log.info("trace: %s has no facts (no mLAMA language %r): segmented, not traced", wiki, wiki_language(wiki))
+        try:
+            return self._run(run, targets, untraced, no_facts)
+        finally:
+            wh.discard_staging(run.run_id)
+
+    def _common(self, target: Target) -> dict:
+        cfg = self.config
+        return {
+            "output": target.key,
+            "facts_file": str(target.facts_file),
+            "lang": target.values["lang"],
+            "mode": cfg.mode,
+            "tokenizer_file": str(target.tokenizer_file),
+            "engine": cfg.engine,
+            "evidence": cfg.evidence,
+        }
+
+    def _run(self, run: RunRecord, targets: list[Target], untraced: list[str], no_facts: list[str]) -> dict:
+        wh = self.warehouse
+        partials = wh.staging_dir(run.run_id) / PARTIALS
+        partials.mkdir(parents=True, exist_ok=True)
+        match_tasks = []
+        for t_no, target in enumerate(targets):
+            run.inputs.append({**file_digest(target.facts_file), "path": str(target.facts_file.relative_to(wh.root))})
+            for f_no, path in enumerate(target.segments_files):
+                run.inputs.append({**file_digest(path), "path": str(path.relative_to(wh.root))})
+                partial_file = partials / f"{t_no:04d}-{f_no:05d}.npz"
+                match_tasks.append(
+                    {**self._common(target), "segments_file": str(path), "partial_file": str(partial_file)}
+                )
+        log.info("trace: %d partition(s), %d segments file(s), run %s", len(targets), len(match_tasks), run.run_id)
+        matched = self.runner.map(match_task, match_tasks, f"trace {self.config.mode}: match")
+        by_output: dict[str, list[dict]] = defaultdict(list)
+        for result in matched:
+            by_output[result["output"]].append(result)
+        reduce_tasks = [
+            {
+                **self._common(target),
+                "partial_files": [r["partial_file"] for r in by_output[target.key] if "partial_file" in r],
+                "complete": not any("problem" in r for r in by_output[target.key]),
+                "presence_dir": str(wh.staged_partition(run.run_id, FACT_PRESENCE, target.values)),
+            }
+            for target in targets
+        ]
+        reduced = self.runner.map(reduce_task, reduce_tasks, f"trace {self.config.mode}: reduce")
+        return self._publish(run, targets, matched, reduced, untraced, no_facts)
+
+    def _publish(
+        self,
+        run: RunRecord,
+        targets: list[Target],
+        matched: list[dict],
+        reduced: list[dict],
+        untraced: list[str],
+        no_facts: list[str],
+    ) -> dict:
+        wh = self.warehouse
+        problems: dict[str, list[Quarantined]] = defaultdict(list)
+        for r in matched:
+            if "problem" in r:
+                p = r["problem"]
+                problems[r["output"]].append(Quarantined(p["source"], -1, "unreadable_segments", p["detail"]))
+        quarantined: Counter = Counter()
+        for target in targets:
+            if problems[target.key]:
+                path = wh.staged_partition(run.run_id, QUARANTINE, target.quarantine_values) / "part-00000.parquet"
+                quarantined.update(write_quarantine(path, problems[target.key], run.run_id))
+            wh.publish(run.run_id, FACT_PRESENCE, target.values)
+            wh.publish(run.run_id, QUARANTINE, target.quarantine_values)
+        flags: Counter = Counter()
+        for r in reduced:
+            flags.update(r["flags"])
+        facts = sum(r["facts"] for r in reduced)
+        present = sum(r["present"] for r in reduced)
+        undecided = sum(r["undecided"] for r in reduced)
+        untraced_facts = self._fact_counts(untraced)
+        run.records_out = facts
+        run.records_quarantined = 0
+        run.skipped = {"no_corpus": sum(untraced_facts.values())} if untraced else {}
+        run.records_in = facts + run.records_skipped
+        seconds: Counter = Counter()
+        for r in matched:
+            seconds.update(r.get("seconds", {}))
+        seconds["reduce"] = sum(r["seconds"] for r in reduced)
+        run.outputs = {
+            "fact_presence": [str(wh.partition_dir(FACT_PRESENCE, t.values).relative_to(wh.root)) for t in targets]
+        }
+        run.extra = {
+            "segments": sum(r.get("segments", 0) for r in matched),
+            "tokens": sum(r.get("tokens", 0) for r in matched),
+            "present": present,
+            "undecided": undecided,
+            "flags": dict(flags),
+            "not_traced_languages": untraced,
+            "wikis_without_facts": no_facts,
+            "unreadable_segments_files": sum(quarantined.values()),
+            "task_seconds": {k: round(v, 3) for k, v in sorted(seconds.items())},
+        }
+        langs = sorted({t.values["lang"] for t in targets})
+        message = (
+            f"trace ({self.config.mode}): {facts:,} facts in {len(targets)} partition(s) ({', '.join(langs)}): "
+            f"{present:,} present ({present / max(facts, 1):.1%}), {facts - present - undecided:,} absent"
+        )
+        if undecided:
+            message += f", {undecided:,} undecided (flagged labels: {counts_line(flags)})"
+        if untraced:
+            message += f"; not traced, no corpus: {len(untraced)} language(s), {run.records_skipped:,} facts"
+        if quarantined:
+            message += f"; {sum(quarantined.values())} unreadable segments file(s) quarantined (counts are partial)"
+        message += f"; run {run.run_id}"
+        row = run.finish(wh, message, status="partial" if quarantined else None)
+        if facts == 0:
+            raise NothingUsable(message)
+        return {"run": row, "message": message, "partitions": [t.values for t in targets]}
+
+    def _fact_counts(self, langs: list[str]) -> dict[str, int]:
+        wh = self.warehouse
+        return {
+            lang: sum(pq.ParquetFile(p).metadata.num_rows for p in wh.files(FACTS, {"lang": lang})) for lang in langs
+        }
