@@ -73,3 +73,31 @@ def train_wordpiece(texts: list[str], vocab_size: int = 3000) -> Tokenizer:
     )
     tok.train_from_iterator(texts, trainer)
     return tok
+
+
+def write_mlama(root: Path, lang: str, relations: dict[str, list[tuple[str, str]]], templates: bool = True) -> Path:
+    """An mLAMA-format language directory: one ``<relation>.jsonl`` per relation and ``templates.jsonl``."""
+    import json
+
+    directory = root / lang
+    directory.mkdir(parents=True, exist_ok=True)
+    for relation, pairs in relations.items():
+        lines = [
+            json.dumps(
+                {
+                    "sub_uri": f"Q{n}1",
+                    "obj_uri": f"Q{n}2",
+                    "sub_label": sub,
+                    "obj_label": obj,
+                    "lineid": n,
+                    "uuid": f"{relation}-{n}",
+                },
+                ensure_ascii=False,
+            )
+            for n, (sub, obj) in enumerate(pairs)
+        ]
+        (directory / f"{relation}.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    if templates:
+        rows = [json.dumps({"relation": r, "template": "[X] is related to [Y] ."}) for r in relations]
+        (directory / "templates.jsonl").write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+    return directory

@@ -40,9 +40,7 @@ class TokenReference:
         if following in self.special or last in self.special or not following or not last:
             return True
         return (
-            following.startswith("▁")
-            or char_class(following[0]) != SPACED_WORD
-            or char_class(last[-1]) != SPACED_WORD
+            following.startswith("▁") or char_class(following[0]) != SPACED_WORD or char_class(last[-1]) != SPACED_WORD
         )
 
     @staticmethod

@@ -81,9 +81,7 @@ def test_every_language_with_a_dump_is_traced_and_the_rest_is_not(full):
         assert langs == TRACED, mode
         run = result["run"]
         assert run["records_in"] == 843_143 and run["records_in"] == run["records_out"] + run["records_skipped"]
-        assert dict(run["skipped"])["no_corpus"] == 843_143 - sum(
-            wh.read(FACTS, lang=lang).num_rows for lang in TRACED
-        )
+        assert dict(run["skipped"])["no_corpus"] == 843_143 - sum(wh.read(FACTS, lang=lang).num_rows for lang in TRACED)
         assert "mrwiki" in run["extra"] and "not traced, no corpus: 46 language(s)" in result["message"]
         for lang in TRACED:
             rows = wh.read(FACT_PRESENCE, lang=lang, match_mode=mode)

@@ -66,7 +66,7 @@ def class_table() -> np.ndarray:
 
 
 def code_points_at(utf8: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Code points of the UTF-8 characters that begin at ``starts`` (``utf8`` padded with 3 zero bytes)."""
+    """Code points of the UTF-8 characters that begin at ``starts`` (``utf8`` padded with zero bytes)."""
     b0 = utf8[starts].astype(np.int64)
     b1, b2, b3 = (utf8[starts + i].astype(np.int64) & 0x3F for i in (1, 2, 3))
     return np.select(
@@ -79,7 +79,7 @@ def code_points_at(utf8: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def classes_around(utf8: bytes, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Class of the character just before each ``start`` and just after each ``end`` (byte offsets);
     ``OTHER`` at either end of the text."""
-    data = np.frombuffer(utf8 + b"\x00\x00\x00", dtype=np.uint8)
+    data = np.frombuffer(utf8 + bytes(4), dtype=np.uint8)
     size = len(utf8)
     is_start = (data & 0xC0) != 0x80
     last_start = np.maximum.accumulate(np.where(is_start, np.arange(len(data)), 0))

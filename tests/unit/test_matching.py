@@ -1,0 +1,132 @@
+"""Normalization, the two matchers and the engines, on hand-built text where the answer is known."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from tests.helpers import train_wordpiece
+from tracer.matching import token_matcher
+from tracer.matching.engines import ENGINES, build_automaton
+from tracer.matching.labels import label_flag
+from tracer.matching.normalize import nfkc_casefold_t2s_v1, nfkc_casefold_v1, normalizer_name
+from tracer.matching.text_matcher import TextMatcher
+from tracer.matching.token_boundaries import token_boundaries
+from tracer.matching.token_matcher import TokenMatcher, label_token_keys
+
+
+def text_hits(keys: list[str], texts: list[str], normalize=nfkc_casefold_v1) -> set[tuple[int, str]]:
+    matcher = TextMatcher([normalize(k) for k in keys], normalize, "daachorse")
+    segment, key = matcher.match(texts)
+    return {(int(s), keys[int(k)]) for s, k in zip(segment, key, strict=True)}
+
+
+def test_normalization_folds_width_case_space_and_controls():
+    assert nfkc_casefold_v1("  ＰＡＲＩＳ\u00a0 Straße\tﬁ\x00x ") == "paris strasse fi x"
+    assert nfkc_casefold_t2s_v1("倫敦") == nfkc_casefold_t2s_v1("伦敦") == "伦敦"
+    assert normalizer_name("zh") == "nfkc_casefold_t2s_v1" and normalizer_name("ja") == "nfkc_casefold_v1"
+
+
+def test_chinese_labels_in_either_script_match_text_in_either_script():
+    keys = ["倫敦", "法语", "英語"]
+    texts = ["伦敦是英国的首都，讲英语。", "倫敦是英國的首都，講法語。"]
+    assert text_hits(keys, texts, nfkc_casefold_t2s_v1) == {(0, "倫敦"), (0, "英語"), (1, "倫敦"), (1, "法语")}
+
+
+def test_text_overlapping_nested_and_word_boundaries():
+    keys = ["Paris", "Paris Saint-Germain", "Saint", "York", "New York", "東京", "Google", "C++", "6"]
+    texts = [
+        "Paris Saint-Germain won.",  # nested: Paris, Saint and the whole name
+        "Parisian style in New York.",  # Paris inside a word: no; York inside New York: both
+        "東京都にある。Googleは検索。Googleplex",  # no spaces: substring; Latin before kana: a word end
+        "C++ and C+++ and route 66",  # edge chars that are not word characters; digits inside a number
+    ]
+    assert text_hits(keys, texts) == {
+        (0, "Paris"),
+        (0, "Paris Saint-Germain"),
+        (0, "Saint"),
+        (1, "York"),
+        (1, "New York"),
+        (2, "東京"),
+        (2, "Google"),
+        (3, "C++"),
+    }
+
+
+def test_text_labels_at_segment_edges_match_and_never_across_segments():
+    keys = ["Paris", "New York"]
+    texts = ["Paris", "in New", "York city", "x Paris"]
+    assert text_hits(keys, texts) == {(0, "Paris"), (3, "Paris")}
+
+
+@pytest.fixture(scope="module")
+def wordpiece():
+    texts = ["Paris is the capital of France.", "New York and Yorkshire are places.", "Parisian Parisians"] * 30
+    return train_wordpiece(texts, vocab_size=70)
+
+
+def token_hits(tokenizer, keys: list[str], texts: list[str], engine: str = "daachorse") -> set[tuple[int, str]]:
+    boundaries = token_boundaries(tokenizer)
+    key_ids = label_token_keys(tokenizer, keys, boundaries.bare_marker)
+    matcher = TokenMatcher(key_ids, boundaries, engine)
+    ids = [tokenizer.encode(t, add_special_tokens=False).ids for t in texts]
+    segment, key = matcher.match(pa.array(ids, pa.list_(pa.int32())))
+    return {(int(s), keys[int(k)]) for s, k in zip(segment, key, strict=True)}
+
+
+def test_wordpiece_match_may_not_end_inside_a_word(wordpiece):
+    assert "##" in "".join(wordpiece.encode("Parisians Yorkshire", add_special_tokens=False).tokens)
+    keys = ["Paris", "York", "New York"]
+    texts = ["Paris and Parisians", "Yorkshire is not New York", "New", "York"]
+    assert token_hits(wordpiece, keys, texts) == {(0, "Paris"), (1, "York"), (1, "New York"), (3, "York")}
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_every_engine_finds_every_overlapping_match(engine):
+    rng = random.Random(7)
+    patterns = sorted({bytes(rng.choice(b"ab\x00\xff") for _ in range(rng.randint(1, 4))) for _ in range(40)})
+    haystack = bytes(rng.choice(b"ab\x00\xff") for _ in range(2000))
+    expected = {
+        (p, i, i + len(pat))
+        for p, pat in enumerate(patterns)
+        for i in range(len(haystack))
+        if haystack.startswith(pat, i)
+    }
+    found = build_automaton(engine, patterns).find(haystack)
+    assert {tuple(int(x) for x in row) for row in found} == expected
+
+
+def test_rare_label_tokens_share_an_escape_symbol_and_are_verified(wordpiece, monkeypatch):
+    keys = ["Paris", "France", "New York", "capital of France"]
+    texts = ["Paris is the capital of France.", "New York", "capital of Paris"]
+    exact = token_hits(wordpiece, keys, texts)
+    monkeypatch.setattr(token_matcher, "ESCAPE", 1)  # all but the most frequent label token share one symbol
+    assert token_hits(wordpiece, keys, texts) == exact
+    assert exact == {(0, "Paris"), (0, "France"), (0, "capital of France"), (1, "New York"), (2, "Paris")}
+
+
+@pytest.mark.parametrize(
+    ("label", "flag"),
+    [
+        ("C", "single_char"),
+        ("1990", "digits_only"),
+        ("3.5", "digits_only"),
+        ("...", "punctuation_only"),
+        ("東", None),
+        ("Paris", None),
+        ("", "empty"),
+    ],
+)
+def test_label_flags(label, flag):
+    assert label_flag(nfkc_casefold_v1(label), key_is_empty=False) == flag
+
+
+def test_out_of_vocabulary_ids_never_match_and_never_crash(wordpiece):
+    boundaries = token_boundaries(wordpiece)
+    matcher = TokenMatcher([(5, 6)], boundaries, "daachorse")
+    segment, _ = matcher.match(pa.array([[5, 6, 10**6, -1, 5, 6]], pa.list_(pa.int32())))
+    assert segment.tolist() == [0]
+    assert np.all(matcher.code[-1] == 0)

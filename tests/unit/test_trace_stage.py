@@ -1,0 +1,127 @@
+"""The trace stage without Spark: hand-built pages, a trained WordPiece, both modes against brute force."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas import FACT_PRESENCE, FACTS, PAGES, QUARANTINE, RUNS, SEGMENTS
+from tests.helpers import train_wordpiece, write_mlama
+from tests.reference import TextReference, TokenReference, reference_presence
+from tracer.errors import InputNotFound
+from tracer.matching.normalize import nfkc_casefold_v1
+from tracer.stages.common import LocalRunner
+from tracer.stages.facts import FactsConfig, FactsStage
+from tracer.stages.segment import SegmentConfig, SegmentStage
+from tracer.stages.trace import TraceConfig, TraceStage
+from tracer.warehouse import PartWriter, Warehouse
+
+PAGES_TEXT = {
+    1: "Paris is the capital of France. Paris Saint-Germain plays in Paris.",
+    2: "Berlin is the capital of Germany. The Parisian style reached Berlin.",
+    3: "New York is in the United States. York is in England. C is a language.",
+    4: "Tokyo is the capital of Japan and Kyoto was the capital of Japan before.",
+    5: "France France France Germany Paris Berlin Japan Tokyo 1990 C",
+}
+FACTS_EN = {
+    "P36": [("France", "Paris"), ("Germany", "Berlin"), ("Japan", "Tokyo"), ("Japan", "Kyoto"), ("Italy", "Rome")],
+    "P17": [("Paris Saint-Germain", "France"), ("Paris Saint-Germain", "Paris"), ("York", "England")],
+    "P31": [("C", "language"), ("New York", "United States"), ("1990", "year")],
+}
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory):
+    root = tmp_path_factory.mktemp("trace-unit")
+    w = Warehouse(root)
+    for wiki in ("enwiki", "frwiki-no-facts"):
+        writer = PartWriter(
+            w.partition_dir(PAGES, {"dump": "20260101", "wiki": wiki}) / "part-000-00000.parquet", PAGES
+        )
+        for page_id, text in PAGES_TEXT.items():
+            writer.add(
+                {
+                    "page_id": page_id,
+                    "rev_id": 1,
+                    "title": text.split()[0],
+                    "text": text,
+                    "content_sha1": "x",
+                    "char_count": len(text),
+                    "paragraph_count": 1,
+                }
+            )
+        writer.close()
+    tokenizer = train_wordpiece(list(PAGES_TEXT.values()) * 10, vocab_size=90)
+    tokenizer.save(str(root / "wp.json"))
+    SegmentStage(
+        SegmentConfig(warehouse=str(root), tokenizer=str(root / "wp.json"), max_tokens=12), LocalRunner()
+    ).run()
+    mlama = root / "mlama"
+    write_mlama(mlama, "en", FACTS_EN)
+    write_mlama(mlama, "de", {"P36": [("Deutschland", "Berlin")]})
+    FactsStage(FactsConfig(mlama=str(mlama), warehouse=str(root)), LocalRunner()).run()
+    return w
+
+
+@pytest.mark.parametrize("mode", ["tokens", "text"])
+def test_agrees_with_brute_force_including_edges_nesting_and_boundaries(wh, mode):
+    result = TraceStage(TraceConfig(warehouse=str(wh.root), mode=mode, evidence=2), LocalRunner()).run()
+    segments = wh.read(SEGMENTS, wiki="enwiki").to_pylist()
+    assert max(s["token_count"] for s in segments) == 12 and len(segments) > 8  # labels cross segment edges
+    if mode == "tokens":
+        tokenizer_id = segments[0]["tokenizer"]
+        from tracer.tokenization.loading import load_stored
+
+        matcher = TokenReference(load_stored(wh.tokenizer_file(tokenizer_id)))
+    else:
+        matcher = TextReference(nfkc_casefold_v1)
+    facts = wh.read(FACTS, lang="en").to_pylist()
+    expected = reference_presence(facts, segments, matcher, "token_ids" if mode == "tokens" else "text", k=2)
+    got = {r["uuid"]: r for r in wh.read(FACT_PRESENCE, match_mode=mode).to_pylist()}
+    assert set(got) == set(expected)
+    for uuid, e in expected.items():
+        assert {k: got[uuid][k] for k in e} == e, uuid
+    assert got["P36-4"]["present"] is False  # Italy/Rome: absent
+    assert got["P31-0"]["present"] is None and got["P31-0"]["flags"] == ["subject:single_char"]
+    assert got["P31-2"]["flags"] == ["subject:digits_only"] and got["P31-2"]["subject_segments"] >= 1
+    assert "undecided" in result["message"] and "not traced, no corpus: 1 language(s), 1 facts" in result["message"]
+    assert sum(r["present"] is True for r in got.values()) >= 3
+
+
+def test_not_traced_languages_and_wikis_without_facts(wh):
+    result = TraceStage(TraceConfig(warehouse=str(wh.root)), LocalRunner()).run()
+    assert {v["lang"] for v in wh.partitions(FACT_PRESENCE)} == {"en"}  # de has facts but no corpus
+    run = result["run"]
+    assert dict(run["skipped"]) == {"no_corpus": 1}
+    assert run["records_in"] == run["records_out"] + run["records_skipped"] == 12
+    assert '"frwiki-no-facts"' in run["extra"] and '"not_traced_languages": ["de"]' in run["extra"]
+
+
+def test_rerun_gives_identical_tables(wh):
+    config = TraceConfig(warehouse=str(wh.root), mode="text")
+    TraceStage(config, LocalRunner()).run()
+    first = wh.read(FACT_PRESENCE, match_mode="text")
+    TraceStage(config, LocalRunner()).run()
+    assert wh.read(FACT_PRESENCE, match_mode="text").equals(first)
+    assert len(wh.files(FACT_PRESENCE, wh.partitions(FACT_PRESENCE, match_mode="text")[0])) == 1
+
+
+def test_unreadable_segments_file_is_quarantined_and_absence_becomes_undecided(wh, tmp_path):
+    import shutil
+
+    copy = Warehouse(tmp_path / "wh")
+    shutil.copytree(wh.root, copy.root)
+    seg = copy.partitions(SEGMENTS, wiki="enwiki")[0]
+    bad = copy.partition_dir(SEGMENTS, seg) / "part-000-00001.parquet"
+    bad.write_bytes(b"PAR1 not really parquet")
+    result = TraceStage(TraceConfig(warehouse=str(copy.root), mode="text"), LocalRunner()).run()
+    assert "1 unreadable segments file(s) quarantined" in result["message"]
+    assert copy.read(QUARANTINE, stage="trace").column("reason").to_pylist() == ["unreadable_segments"]
+    rows = {r["uuid"]: r for r in copy.read(FACT_PRESENCE, match_mode="text").to_pylist()}
+    assert rows["P36-4"]["present"] is None and "corpus:incomplete" in rows["P36-4"]["flags"]
+    assert rows["P36-0"]["present"] is True
+    assert [r["status"] for r in copy.read(RUNS).to_pylist() if r["stage"] == "trace"][-1] == "partial"
+
+
+def test_missing_inputs_are_clear_errors(tmp_path):
+    with pytest.raises(InputNotFound, match="run 'factrace facts' first"):
+        TraceStage(TraceConfig(warehouse=str(tmp_path)), LocalRunner()).run()
