@@ -10,6 +10,7 @@ from collections.abc import Callable
 from tracer import __version__
 from tracer.config import add_arguments, from_args
 from tracer.errors import FactraceError
+from tracer.query import QueryConfig, run_query
 from tracer.stages.extract import ExtractConfig, ExtractStage
 from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.stages.segment import SegmentConfig, SegmentStage
@@ -41,6 +42,10 @@ def run_trace(config: TraceConfig, master: str | None = None) -> str:
     return TraceStage(config, _spark_runner("trace", master)).run()["message"]
 
 
+def _query(config: QueryConfig, master: str | None = None) -> str:
+    return run_query(config)
+
+
 def _demo(args: argparse.Namespace) -> str:
     from tracer.demo import run_demo
 
@@ -52,6 +57,7 @@ COMMANDS: dict[str, tuple[str, type | None, Callable]] = {
     "segment": ("pages -> segments of at most --max-tokens tokens", SegmentConfig, run_segment),
     "facts": ("mLAMA directory -> facts (one partition per language)", FactsConfig, run_facts),
     "trace": ("segments x facts -> fact_presence (--mode tokens|text)", TraceConfig, run_trace),
+    "query": ("run SQL over the warehouse tables in embedded DuckDB", QueryConfig, _query),
     "demo": ("run every stage that exists on the bundled sample", None, _demo),
 }
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from schemas import PAGES, QUARANTINE, SEGMENTS
-from tests.helpers import dump_xml, page_xml, train_wordpiece, write_dump
+from schemas import FACT_PRESENCE, PAGES, QUARANTINE, SEGMENTS
+from tests.helpers import dump_xml, page_xml, train_wordpiece, write_dump, write_mlama
 from tracer.cli import main
 from tracer.warehouse import Warehouse
 
@@ -55,3 +55,35 @@ def test_missing_inputs_are_clear_errors(spark, tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert main(["segment", "--warehouse", str(tmp_path / "wh"), "--tokenizer", str(tmp_path / "t.json")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_facts_trace_and_query_through_the_cli(spark, tmp_path, capsys):
+    pages = [
+        page_xml(i, f"Town {i}", f"Town {i} lies in [[Region {i % 3}]]. Town {i} is small. " * 30) for i in range(1, 9)
+    ]
+    dump = write_dump(tmp_path / "testwiki-20240101-pages-articles.xml", dump_xml(pages))
+    wh = tmp_path / "wh"
+    assert main(["extract", str(dump), "--warehouse", str(wh)]) == 0
+    tok = tmp_path / "tok.json"
+    train_wordpiece([f"Town {i} lies in Region {i % 3}." for i in range(50)], vocab_size=200).save(str(tok))
+    assert main(["segment", "--warehouse", str(wh), "--tokenizer", str(tok), "--max-tokens", "32"]) == 0
+    mlama = tmp_path / "mlama"
+    write_mlama(mlama, "test", {"P131": [("Town 1", "Region 1"), ("Town 2", "Region 1"), ("Town 5", "5")]})
+    write_mlama(mlama, "xx", {"P131": [("A", "B")]})
+    capsys.readouterr()
+    assert main(["facts", "--mlama", str(mlama), "--warehouse", str(wh)]) == 0
+    assert "facts: 4 facts in 2 language(s)" in capsys.readouterr().out
+    for mode in ("tokens", "text"):
+        assert main(["trace", "--warehouse", str(wh), "--mode", mode]) == 0
+        out = capsys.readouterr().out
+        assert f"trace ({mode}): 3 facts in 1 partition(s) (test): 1 present (33.3%), 1 absent, 1 undecided" in out
+        assert "not traced, no corpus: 1 language(s), 1 facts" in out
+    rows = {r["uuid"]: r for r in Warehouse(wh).read(FACT_PRESENCE, match_mode="tokens").to_pylist()}
+    assert rows["P131-0"]["evidence"][0] == {"page_id": 1, "seg_no": 0}
+    sql = (
+        "SELECT lang, match_mode, count(*) FILTER (WHERE present) AS present FROM fact_presence GROUP BY ALL ORDER BY 2"
+    )
+    assert main(["query", sql, "--warehouse", str(wh), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.strip() == "lang,match_mode,present\ntest,text,1\ntest,tokens,1"
+    assert main(["query", "SELECT * FROM nope", "--warehouse", str(wh)]) == 2
+    assert "query failed" in capsys.readouterr().err

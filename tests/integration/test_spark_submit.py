@@ -12,9 +12,9 @@ from pathlib import Path
 import pyspark
 import pytest
 
-from schemas import PAGES, SEGMENTS
+from schemas import FACT_PRESENCE, PAGES, SEGMENTS
 from tests.conftest import REPO
-from tests.helpers import dump_xml, page_xml, train_wordpiece, write_dump
+from tests.helpers import dump_xml, page_xml, train_wordpiece, write_dump, write_mlama
 from tracer.warehouse import Warehouse
 
 SPARK_BIN = Path(pyspark.__file__).parent / "bin"
@@ -44,14 +44,19 @@ def submit(master: str, job: str, *args: str) -> str:
     return proc.stdout
 
 
-def run_both_stages(master: str, dump: Path, tok: Path, wh: Path) -> tuple[list, list]:
+def run_all_stages(master: str, dump: Path, tok: Path, mlama: Path, wh: Path) -> tuple[list, list, list]:
     out = submit(master, "extract.py", str(dump), "--warehouse", str(wh), "--split-mb", "0.002")
     assert "extract: 40 pages written" in out
     out = submit(master, "segment.py", "--warehouse", str(wh), "--tokenizer", str(tok), "--max-tokens", "48")
     assert "segment: 40 pages ->" in out
+    assert "facts: 6 facts in 1 language(s)" in submit(
+        master, "facts.py", "--mlama", str(mlama), "--warehouse", str(wh)
+    )
+    assert "trace (tokens): 6 facts" in submit(master, "trace.py", "--warehouse", str(wh))
     w = Warehouse(wh)
     key = lambda r: (r["page_id"], r.get("seg_no", 0))  # noqa: E731
-    return sorted(w.read(PAGES).to_pylist(), key=key), sorted(w.read(SEGMENTS).to_pylist(), key=key)
+    presence = sorted(w.read(FACT_PRESENCE).to_pylist(), key=lambda r: r["uuid"])
+    return sorted(w.read(PAGES).to_pylist(), key=key), sorted(w.read(SEGMENTS).to_pylist(), key=key), presence
 
 
 class StandaloneCluster:
@@ -109,8 +114,13 @@ def test_spark_submit_local_and_standalone_cluster_give_identical_tables(tmp_pat
     tok = tmp_path / "tok.json"
     train_wordpiece([f"Town {i} lies in Region {i % 3}." for i in range(50)], vocab_size=200).save(str(tok))
 
-    local = run_both_stages("local[2]", dump, tok, tmp_path / "wh-local")
+    pairs = [(f"Town {i}", f"Region {i % 3}") for i in range(1, 5)] + [("Town 99", "Region 1"), ("Town 7", "Town")]
+    mlama = tmp_path / "mlama"
+    write_mlama(mlama, "test", {"P131": pairs})  # testwiki traces as language "test"
+
+    local = run_all_stages("local[2]", dump, tok, mlama, tmp_path / "wh-local")
     with StandaloneCluster(tmp_path) as url:
-        cluster = run_both_stages(url, dump, tok, tmp_path / "wh-cluster")
+        cluster = run_all_stages(url, dump, tok, mlama, tmp_path / "wh-cluster")
     assert cluster[0] == local[0] and len(local[0]) == 40
     assert cluster[1] == local[1] and len(local[1]) > 40
+    assert cluster[2] == local[2] and [r["present"] for r in local[2]] == [True, True, True, True, False, True]

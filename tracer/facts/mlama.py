@@ -7,7 +7,6 @@ silently. Blank lines are not records. Labels lose surrounding whitespace and no
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from tracer.records import Fact, Quarantined
 GOOGLE_RE = frozenset({"place_of_birth", "place_of_death", "date_of_birth"})
 REQUIRED = ("uuid", "sub_label", "obj_label", "sub_uri", "obj_uri")
 MAX_LINE_BYTES = 1 << 20
-_LANG = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]+)*$")
 
 
 def dataset_of(relation: str) -> str:
@@ -33,7 +31,8 @@ class MlamaReader:
             raise InputNotFound(f"mLAMA directory {self.root} does not exist")
 
     def languages(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _LANG.match(p.name))
+        """Every subdirectory holding ``.jsonl`` files is a language (its name is the language code)."""
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and any(p.glob("*.jsonl")))
 
     def relation_files(self, lang: str) -> list[Path]:
         return sorted(p for p in (self.root / lang).glob("*.jsonl") if p.name != "templates.jsonl")

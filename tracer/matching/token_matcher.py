@@ -47,6 +47,7 @@ class TokenMatcher:
 
     def __init__(self, keys: Sequence[tuple[int, ...]], boundaries: TokenBoundaries, engine: str) -> None:
         vocab = len(boundaries.continues)
+        self.boundaries = boundaries
         self.vocab = vocab
         self.key_count = len(keys)
         frequency = Counter(token for key in keys for token in key if 0 <= token < vocab)
