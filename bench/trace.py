@@ -20,19 +20,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import time
+import tracemalloc
 
 os.environ["RAYON_NUM_THREADS"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from _common import OUT, Timer, emit, pages_warehouse, shared
 
 from schemas import FACTS, SEGMENTS
 from tracer.dumps.naming import wiki_language
 from tracer.matching.engines import ENGINES
-from tracer.matching.language import _cached, language_matcher
+from tracer.matching.language import _cached, _tokenizer, language_matcher
 from tracer.matching.normalize import normalizer, normalizer_name
 from tracer.matching.presence import partial_of
 from tracer.matching.text_matcher import TextMatcher
@@ -55,11 +56,6 @@ def trace_warehouse() -> Warehouse:
     if not (path / "facts").is_dir():
         FactsStage(FactsConfig(mlama=str(shared() / "mlama1.1"), warehouse=str(path)), LocalRunner()).run()
     return Warehouse(path)
-
-
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 1e6
 
 
 def per_fact_scan(facts: list[dict], texts: list[str], sample: int) -> float:
@@ -132,45 +128,78 @@ def automaton_cost(wh: Warehouse, tokenizer_id: str) -> dict:
     facts_file = str(wh.files(FACTS, {"lang": "en"})[0])
     tokenizer_file = str(wh.tokenizer_file(tokenizer_id))
     _cached.cache_clear()
-    before = rss_mb()
+    _tokenizer.cache_clear()
+    tracemalloc.start()
     with Timer() as t:
         lm = language_matcher(facts_file, "en", "tokens", tokenizer_file, "daachorse")
-    after = rss_mb()
+    python_mb = tracemalloc.get_traced_memory()[0] / 1e6
+    tracemalloc.stop()
     keys = lm.labels.keys
     with Timer() as auto:
         matcher = TokenMatcher(keys, lm.matcher.boundaries, "daachorse")
     return {
         "labels_and_automaton_s": round(t.seconds, 3),
         "automaton_only_s": round(auto.seconds, 3),
-        "rss_growth_mb": round(after - before, 1),
+        "python_heap_mb": round(python_mb, 1),
         "automaton_bytes": len(matcher.automaton._pma.serialize()),
         "keys": len(keys),
         "patterns": len(matcher.key_numbers),
     }
 
 
-def spark_end_to_end(wh: Warehouse, mb: float) -> dict:
+def replicated(wh: Warehouse, copies: int) -> Warehouse:
+    """The same warehouse with every segments file hard-linked ``copies`` times: a corpus ``copies`` times
+    larger with the same label sets, to see the job's fixed costs against its per-MB cost."""
+    import shutil
+
+    path = OUT / f"trace-wh-x{copies}"
+    if not path.is_dir():
+        for sub in ("facts", "_tokenizers"):
+            shutil.copytree(wh.root / sub, path / sub)
+        for values in wh.partitions(SEGMENTS):
+            for file in wh.files(SEGMENTS, values):
+                target = path / file.relative_to(wh.root).parent
+                target.mkdir(parents=True, exist_ok=True)
+                for copy in range(copies):
+                    os.link(file, target / file.name.replace(".parquet", f"-{copy:02d}.parquet"))
+    return Warehouse(path)
+
+
+def traced_mb(wh: Warehouse) -> float:
+    langs = {v["lang"] for v in wh.partitions(FACTS)}
+    total = 0
+    for values in wh.partitions(SEGMENTS):
+        if wiki_language(values["wiki"]) in langs:
+            for file in wh.files(SEGMENTS, values):
+                text = pq.read_table(file, columns=["text"]).column("text")
+                total += pc.sum(pc.binary_length(text.cast("binary"))).as_py()
+    return total / 1e6
+
+
+def spark_end_to_end(wh: Warehouse) -> dict:
+    """Cold (new session: worker start, automaton builds) and warm (same session again) runs, local[1]."""
+    import json
+
     from tracer.spark.runner import SparkRunner
     from tracer.spark.session import spark_session
     from tracer.stages.trace import TraceConfig, TraceStage
 
-    spark = spark_session("bench-trace", "local[1]")
-    runner = SparkRunner(spark)
-    out = {}
+    mb = traced_mb(wh)
+    out: dict = {"text_mb": round(mb, 1)}
     for mode in ("tokens", "text"):
-        with Timer() as t:
-            result = TraceStage(TraceConfig(warehouse=str(wh.root), mode=mode), runner).run()
-        import json
-
-        extra = json.loads(result["run"]["extra"])
-        task = extra["task_seconds"]
-        out[mode] = {
-            "wall_s": round(t.seconds, 2),
-            "mb_s_core": round(mb / t.seconds, 1),
-            "in_tasks_s": task,
-            "spark_overhead_s": round(t.seconds - sum(task.values()), 2),
-        }
-    spark.stop()
+        spark = spark_session(f"bench-trace-{mode}", "local[1]")
+        runner = SparkRunner(spark)
+        for run in ("cold", "warm"):
+            with Timer() as t:
+                result = TraceStage(TraceConfig(warehouse=str(wh.root), mode=mode), runner).run()
+            task = json.loads(result["run"]["extra"])["task_seconds"]
+            out[f"{mode}_{run}"] = {
+                "wall_s": round(t.seconds, 2),
+                "mb_s_core": round(mb / t.seconds, 1),
+                "in_tasks_s": task,
+                "outside_tasks_s": round(t.seconds - sum(task.values()), 2),
+            }
+        spark.stop()
     return out
 
 
@@ -208,8 +237,8 @@ def main() -> None:
         "automaton_en": automaton_cost(wh, wh.partitions(SEGMENTS)[0]["tokenizer"]),
     }
     if not args.skip_spark:
-        all_mb = mb  # the job traces the same partitions plus the 3-page en dump
-        result["spark_local1"] = spark_end_to_end(wh, all_mb)
+        result["spark_local1"] = spark_end_to_end(wh)
+        result["spark_local1_x8"] = spark_end_to_end(replicated(wh, 8))
     (OUT / "trace.json").write_text(__import__("json").dumps(result, indent=2, sort_keys=True))
     emit(result)
 

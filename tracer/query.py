@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,13 +109,21 @@ def render(names: list[str], rows: list[tuple], fmt: str, max_rows: int = 100) -
         writer.writerows([[_cell(v, None) for v in row] for row in rows])
         return out.getvalue().rstrip("\n")
     shown = [[_cell(v, MAX_CELL) for v in row] for row in rows[:max_rows]]
-    widths = [max([len(n)] + [len(r[i]) for r in shown]) for i, n in enumerate(names)]
-    line = "  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))
-    lines = [line.rstrip(), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in shown]
+    widths = [max([_width(n)] + [_width(r[i]) for r in shown]) for i, n in enumerate(names)]
+    lines = [_line(names, widths), "  ".join("-" * w for w in widths)]
+    lines += [_line(r, widths) for r in shown]
     more = f" (showing {max_rows}; use --max-rows or --format csv)" if len(rows) > max_rows else ""
     lines.append(f"({len(rows):,} row{'s' if len(rows) != 1 else ''}{more})")
     return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Terminal columns: wide East Asian characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _line(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
 
 
 def _cell(value: object, limit: int | None) -> str:

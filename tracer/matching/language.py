@@ -14,12 +14,13 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from tokenizers import Tokenizer
 
 from tracer.matching.labels import LabelSet, build_label_set
 from tracer.matching.normalize import nfkc_casefold_v1, normalizer, normalizer_name
 from tracer.matching.presence import FactIndex, Partial, partial_of
 from tracer.matching.text_matcher import TextMatcher
-from tracer.matching.token_boundaries import token_boundaries
+from tracer.matching.token_boundaries import TokenBoundaries, token_boundaries
 from tracer.matching.token_matcher import TokenMatcher, label_token_keys
 from tracer.tokenization.loading import load_stored
 
@@ -75,8 +76,7 @@ def _cached(
     facts = read_facts(facts_file)
     columns = {name: facts.column(name).to_pylist() for name in FACT_COLUMNS}
     if mode == "tokens":
-        tokenizer = load_stored(tokenizer_file)
-        boundaries = token_boundaries(tokenizer)
+        tokenizer, boundaries = _tokenizer(tokenizer_file)
 
         def keys_of(labels: list[str]) -> list:
             return label_token_keys(tokenizer, labels, boundaries.bare_marker)
@@ -88,6 +88,13 @@ def _cached(
         labels = _label_set(columns, lambda ls: [normalize(label) for label in ls], normalize)
         matcher = TextMatcher(labels.keys, normalize, engine)
     return LanguageMatcher(lang, mode, matcher_name(mode, lang), labels, FactIndex(labels), matcher)
+
+
+@lru_cache(maxsize=2)
+def _tokenizer(tokenizer_file: str) -> tuple[Tokenizer, TokenBoundaries]:
+    """One tokenizer and its word-end tables per process, shared by every language."""
+    tokenizer = load_stored(tokenizer_file)
+    return tokenizer, token_boundaries(tokenizer)
 
 
 def _label_set(columns: dict[str, list], keys_of, normalize) -> LabelSet:  # noqa: ANN001

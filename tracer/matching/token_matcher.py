@@ -23,7 +23,7 @@ import pyarrow as pa
 from tokenizers import Tokenizer
 
 from tracer.matching.engines import build_automaton
-from tracer.matching.token_boundaries import TokenBoundaries, token_boundaries
+from tracer.matching.token_boundaries import TokenBoundaries
 
 MAX_SYMBOLS = 1 << 14
 ESCAPE = MAX_SYMBOLS - 1
@@ -62,7 +62,10 @@ class TokenMatcher:
         escaped = set(ranked[ESCAPE:])
         usable = [i for i, key in enumerate(keys) if key and all(0 <= t < vocab for t in key)]
         self.key_numbers = np.array(usable, dtype=np.int64)
-        self.keys = [np.array(keys[i], dtype=np.int64) for i in usable]
+        longest = max((len(keys[i]) for i in usable), default=0)
+        self.padded_keys = np.full((len(usable), longest), -1, dtype=np.int64)
+        for row, i in enumerate(usable):
+            self.padded_keys[row, : len(keys[i])] = keys[i]
         self.verify = np.array([bool(escaped.intersection(keys[i])) for i in usable], dtype=bool)
         patterns = [self.code[np.array(keys[i])].tobytes() for i in usable]
         self.automaton = build_automaton(engine, patterns) if patterns else None
@@ -71,30 +74,30 @@ class TokenMatcher:
         """(segment row, key index) of every key found in each row's ids, unique and sorted."""
         if self.automaton is None or len(token_ids) == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
-        raw = token_ids.flatten().to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-        ids = np.where((raw >= 0) & (raw < self.vocab), raw, self.vocab)
-        lengths = np.diff(token_ids.offsets.to_numpy())
-        segment_of = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        ids = token_ids.flatten().to_numpy(zero_copy_only=False)
+        if len(ids) and (ids.min() < 0 or ids.max() >= self.vocab):
+            ids = np.where((ids >= 0) & (ids < self.vocab), ids, self.vocab)
+        offsets = token_ids.offsets.to_numpy().astype(np.int64)
+        offsets -= offsets[0]
         found = self.automaton.find(self.code[ids].tobytes())
         pattern, first, stop = found[:, 0], found[:, 1] >> 1, found[:, 2] >> 1
         last = stop - 1
-        segment = segment_of[first]
+        segment = np.searchsorted(offsets, first, side="right") - 1
+        keep = offsets[segment + 1] >= stop  # the match ends in the segment it starts in
         following = np.minimum(stop, len(ids) - 1)
-        at_segment_end = (stop >= len(ids)) | (segment_of[following] != segment)
-        keep = segment == segment_of[last]
+        at_segment_end = offsets[segment + 1] == stop
         keep &= at_segment_end | ~self.continues[ids[following]] | self.open_end[ids[last]]
         keep &= self._verified(pattern, first, ids)
         pairs = np.unique(segment[keep] * self.key_count + self.key_numbers[pattern[keep]])
         return pairs // self.key_count, pairs % self.key_count
 
     def _verified(self, pattern: np.ndarray, first: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """False for matches of escaped patterns whose real ids differ from the key."""
+        """False for matches of escaped patterns whose real ids differ from the key (all checked at once)."""
         ok = np.ones(len(pattern), dtype=bool)
-        for row in np.flatnonzero(self.verify[pattern]):
-            key = self.keys[pattern[row]]
-            ok[row] = np.array_equal(ids[first[row] : first[row] + len(key)], key)
+        rows = np.flatnonzero(self.verify[pattern])
+        if len(rows) == 0:
+            return ok
+        keys = self.padded_keys[pattern[rows]]  # [rows, longest key], -1 past each key's end
+        positions = np.minimum(first[rows, None] + np.arange(keys.shape[1]), len(ids) - 1)
+        ok[rows] = np.all((keys < 0) | (ids[positions] == keys), axis=1)
         return ok
-
-
-def tokenizer_matcher(tokenizer: Tokenizer, keys: Sequence[tuple[int, ...]], engine: str) -> TokenMatcher:
-    return TokenMatcher(keys, token_boundaries(tokenizer), engine)
