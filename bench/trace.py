@@ -11,7 +11,8 @@ full mLAMA label set of each language:
   first id to the keys that start with it, checked at every position).
 * the automaton of the largest label set (en): build time, memory.
 * the Spark job end to end (Parquet segments in, ``fact_presence`` out) on ``local[1]``, with where
-  the time goes.
+  the time goes, cold (new session) and warm (again), on the dumps as they are and on copies with
+  every segments file's rows repeated 8 and 32 times (same tasks, same label sets, more text).
 
     python bench/trace.py [--skip-spark]
 """
@@ -148,9 +149,12 @@ def automaton_cost(wh: Warehouse, tokenizer_id: str) -> dict:
 
 
 def replicated(wh: Warehouse, copies: int) -> Warehouse:
-    """The same warehouse with every segments file hard-linked ``copies`` times: a corpus ``copies`` times
-    larger with the same label sets, to see the job's fixed costs against its per-MB cost."""
+    """The same warehouse with each segments file's rows repeated ``copies`` times in one file: a corpus
+    ``copies`` times larger with the same label sets and as many tasks, as on a real wiki whose
+    segments files hold hundreds of MB of text each."""
     import shutil
+
+    import pyarrow as pa
 
     path = OUT / f"trace-wh-x{copies}"
     if not path.is_dir():
@@ -158,10 +162,10 @@ def replicated(wh: Warehouse, copies: int) -> Warehouse:
             shutil.copytree(wh.root / sub, path / sub)
         for values in wh.partitions(SEGMENTS):
             for file in wh.files(SEGMENTS, values):
-                target = path / file.relative_to(wh.root).parent
-                target.mkdir(parents=True, exist_ok=True)
-                for copy in range(copies):
-                    os.link(file, target / file.name.replace(".parquet", f"-{copy:02d}.parquet"))
+                target = path / file.relative_to(wh.root)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                table = pq.read_table(file)
+                pq.write_table(pa.concat_tables([table] * copies), target, compression="zstd")
     return Warehouse(path)
 
 
@@ -176,7 +180,7 @@ def traced_mb(wh: Warehouse) -> float:
     return total / 1e6
 
 
-def spark_end_to_end(wh: Warehouse) -> dict:
+def spark_end_to_end(wh: Warehouse, modes: tuple[str, ...] = ("tokens", "text")) -> dict:
     """Cold (new session: worker start, automaton builds) and warm (same session again) runs, local[1]."""
     import json
 
@@ -186,7 +190,7 @@ def spark_end_to_end(wh: Warehouse) -> dict:
 
     mb = traced_mb(wh)
     out: dict = {"text_mb": round(mb, 1)}
-    for mode in ("tokens", "text"):
+    for mode in modes:
         spark = spark_session(f"bench-trace-{mode}", "local[1]")
         runner = SparkRunner(spark)
         for run in ("cold", "warm"):
@@ -239,6 +243,7 @@ def main() -> None:
     if not args.skip_spark:
         result["spark_local1"] = spark_end_to_end(wh)
         result["spark_local1_x8"] = spark_end_to_end(replicated(wh, 8))
+        result["spark_local1_x32"] = spark_end_to_end(replicated(wh, 32), ("tokens",))
     (OUT / "trace.json").write_text(__import__("json").dumps(result, indent=2, sort_keys=True))
     emit(result)
 

@@ -1,7 +1,8 @@
 """``factrace demo``: run every stage that exists on the sample bundled in ``tracer/demo_data``.
 
-The sample is authored by the project (a few articles in English, Japanese and
-Chinese, with the markup the cleaner must handle). The demo builds a small
+The sample is authored by the project: a few articles in English, Japanese and Chinese, with the
+markup the cleaner must handle, and mLAMA-format facts about them (``demo_data/mlama``; the
+Chinese labels are simplified while one article is traditional). The demo builds a small
 WordPiece tokenizer from the extracted text, so it needs nothing from outside.
 """
 
@@ -17,11 +18,17 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
 from schemas.tables import PAGES
 from tracer.stages.extract import ExtractConfig, ExtractStage
+from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.stages.segment import SegmentConfig, SegmentStage
+from tracer.stages.trace import TraceConfig, TraceStage
 from tracer.warehouse import Warehouse
 
 log = logging.getLogger("factrace.demo")
 DEMO_DATA = Path(__file__).parent / "demo_data"
+PRESENCE_QUERY = (
+    "SELECT lang, match_mode, count(*) AS facts, count(*) FILTER (WHERE present) AS present "
+    "FROM fact_presence GROUP BY ALL ORDER BY lang, match_mode"
+)
 
 
 def sample_dumps() -> list[str]:
@@ -71,10 +78,12 @@ def run_demo(warehouse: str, master: str | None = None) -> str:
             "message"
         ]
     )
+    lines.append(FactsStage(FactsConfig(mlama=str(DEMO_DATA / "mlama"), warehouse=warehouse), runner).run()["message"])
+    for mode in ("tokens", "text"):
+        lines.append(TraceStage(TraceConfig(warehouse=warehouse, mode=mode), runner).run()["message"])
     lines.append(
         f"tables written under {wh.root}: "
         + ", ".join(sorted(p.name for p in wh.root.iterdir() if not p.name.startswith(("_", "demo-"))))
     )
-    query = f"select wiki, title, text from read_parquet('{wh.root}/pages/*/*/*.parquet', hive_partitioning=true)"
-    lines.append(f'try: duckdb -c "{query}"')
+    lines.append(f'try: factrace query "{PRESENCE_QUERY}" --warehouse {warehouse}')
     return "\n".join(lines)

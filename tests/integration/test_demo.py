@@ -2,7 +2,7 @@
 
 import pytest
 
-from schemas import PAGES, QUARANTINE, SEGMENTS
+from schemas import FACT_PRESENCE, FACTS, PAGES, QUARANTINE, SEGMENTS
 from tracer.demo import run_demo
 from tracer.warehouse import Warehouse
 
@@ -13,7 +13,14 @@ def contents(wh: Warehouse) -> dict:
     def rows(table):
         return sorted(wh.read(table).to_pylist(), key=lambda r: (r.get("wiki", ""), r["page_id"], r.get("seg_no", 0)))
 
-    return {"pages": rows(PAGES), "segments": rows(SEGMENTS), "quarantine": wh.read(QUARANTINE).num_rows}
+    presence = sorted(wh.read(FACT_PRESENCE).to_pylist(), key=lambda r: (r["match_mode"], r["lang"], r["uuid"]))
+    return {
+        "pages": rows(PAGES),
+        "segments": rows(SEGMENTS),
+        "quarantine": wh.read(QUARANTINE).num_rows,
+        "facts": wh.read(FACTS).num_rows,
+        "presence": presence,
+    }
 
 
 def test_demo_runs_and_reruns_identically(spark, tmp_path):
@@ -26,5 +33,13 @@ def test_demo_runs_and_reruns_identically(spark, tmp_path):
     assert "计算机" in beijing["text"] and "-{" not in beijing["text"]
     paris = next(r for r in first["pages"] if r["title"] == "Paris")
     assert "[[" not in paris["text"] and "Capitals in Europe" not in paris["text"] and "skyline" not in paris["text"]
+    assert first["facts"] == 17 and "trace (tokens): 17 facts in 3 partition(s)" in summary
+    present = {(r["match_mode"], r["lang"], r["uuid"]): r["present"] for r in first["presence"]}
+    for mode in ("tokens", "text"):
+        assert present[(mode, "en", "demo-p36-france")] and present[(mode, "ja", "demo-p36-japan")]
+        assert present[(mode, "en", "demo-p36-uk")] is False  # London is in no English article
+        assert present[(mode, "zh", "demo-p37-beijing")]
+    # 英国/伦敦 (simplified labels) against the traditional 倫敦 article: only text mode converts scripts
+    assert present[("text", "zh", "demo-p36-uk")] and present[("tokens", "zh", "demo-p36-uk")] is False
     run_demo(str(tmp_path / "demo"))
     assert contents(Warehouse(tmp_path / "demo")) == first
