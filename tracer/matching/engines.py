@@ -25,6 +25,12 @@ def _as_array(triples: list[tuple[int, int, int]]) -> np.ndarray:
     return flat.reshape(-1, 3)
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` for int64 keys by sort and compare (numpy 2's hash-based unique is ~20× slower here)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
 class DaachorseAutomaton:
     """Rust double-array Aho-Corasick (``daachorse``), byte-wise."""
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from tracer.matching.engines import build_automaton
+from tracer.matching.engines import build_automaton, sorted_unique
 from tracer.matching.scripts import SPACED_WORD, char_class, classes_around
 
 SEPARATOR = "\x00"
@@ -46,5 +46,5 @@ class TextMatcher:
         starts_inside = (before == SPACED_WORD) & (self.first_class[pattern] == SPACED_WORD)
         ends_inside = (after == SPACED_WORD) & (self.last_class[pattern] == SPACED_WORD)
         keep = ~(starts_inside | ends_inside)
-        pairs = np.unique(segment[keep] * self.key_count + self.key_numbers[pattern[keep]])
+        pairs = sorted_unique(segment[keep] * self.key_count + self.key_numbers[pattern[keep]])
         return pairs // self.key_count, pairs % self.key_count

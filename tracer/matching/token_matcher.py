@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 from tokenizers import Tokenizer
 
-from tracer.matching.engines import build_automaton
+from tracer.matching.engines import build_automaton, sorted_unique
 from tracer.matching.token_boundaries import TokenBoundaries
 
 MAX_SYMBOLS = 1 << 14
@@ -88,7 +88,7 @@ class TokenMatcher:
         at_segment_end = offsets[segment + 1] == stop
         keep &= at_segment_end | ~self.continues[ids[following]] | self.open_end[ids[last]]
         keep &= self._verified(pattern, first, ids)
-        pairs = np.unique(segment[keep] * self.key_count + self.key_numbers[pattern[keep]])
+        pairs = sorted_unique(segment[keep] * self.key_count + self.key_numbers[pattern[keep]])
         return pairs // self.key_count, pairs % self.key_count
 
     def _verified(self, pattern: np.ndarray, first: np.ndarray, ids: np.ndarray) -> np.ndarray:
