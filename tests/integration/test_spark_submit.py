@@ -15,6 +15,8 @@ import pytest
 from schemas import FACT_PRESENCE, PAGES, SEGMENTS
 from tests.conftest import REPO
 from tests.helpers import dump_xml, page_xml, train_wordpiece, write_dump, write_mlama
+from tracer.stages.common import LocalRunner
+from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.warehouse import Warehouse
 
 SPARK_BIN = Path(pyspark.__file__).parent / "bin"
@@ -49,9 +51,7 @@ def run_all_stages(master: str, dump: Path, tok: Path, mlama: Path, wh: Path) ->
     assert "extract: 40 pages written" in out
     out = submit(master, "segment.py", "--warehouse", str(wh), "--tokenizer", str(tok), "--max-tokens", "48")
     assert "segment: 40 pages ->" in out
-    assert "facts: 6 facts in 1 language(s)" in submit(
-        master, "facts.py", "--mlama", str(mlama), "--warehouse", str(wh)
-    )
+    FactsStage(FactsConfig(mlama=str(mlama), warehouse=str(wh)), LocalRunner()).run()  # jobs/facts.py: test_cli
     assert "trace (tokens): 6 facts" in submit(master, "trace.py", "--warehouse", str(wh))
     w = Warehouse(wh)
     key = lambda r: (r["page_id"], r.get("seg_no", 0))  # noqa: E731
