@@ -7,11 +7,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from schemas.tables import QUARANTINE
+from tracer.errors import NothingUsable
 from tracer.records import Quarantined
-from tracer.warehouse import PartWriter
+from tracer.runs import RunRecord
+from tracer.warehouse import PartWriter, Warehouse
 
 log = logging.getLogger("factrace")
 
@@ -27,6 +29,32 @@ class LocalRunner:
 
     def map(self, fn: Callable[[dict], dict], tasks: list[dict], description: str) -> list[dict]:
         return [fn(task) for task in tasks]
+
+
+class Stage:
+    """A stage: a config (with a ``warehouse`` field) and a task runner; subclasses write ``run``."""
+
+    def __init__(self, config: Any, runner: TaskRunner) -> None:
+        self.config = config
+        self.runner = runner
+        self.warehouse = Warehouse(config.warehouse)
+
+    def finish(
+        self,
+        run: RunRecord,
+        message: str,
+        published: list,
+        quarantined: Counter | None = None,
+        status: str | None = None,
+    ) -> dict:
+        """Complete the summary line, write the ``runs`` row, and fail when nothing came out."""
+        if quarantined:
+            message += f"; {sum(quarantined.values()):,} quarantined ({counts_line(quarantined)})"
+        message += f"; run {run.run_id}"
+        row = run.finish(self.warehouse, message, status)
+        if run.records_out == 0:
+            raise NothingUsable(message)
+        return {"run": row, "message": message, "partitions": published}
 
 
 def quarantine_row(q: Quarantined, run_id: str) -> dict:

@@ -19,8 +19,8 @@ from tracer.errors import NothingUsable
 from tracer.extraction import PageExtractor
 from tracer.records import Page, Quarantined, Skipped
 from tracer.runs import RunRecord, file_digest, new_run_id
-from tracer.stages.common import TaskRunner, counts_line, quarantine_row, write_quarantine
-from tracer.warehouse import PartWriter, Warehouse
+from tracer.stages.common import Stage, counts_line, quarantine_row, write_quarantine
+from tracer.warehouse import PartWriter
 
 log = logging.getLogger("factrace.extract")
 STAGE = "extract"
@@ -83,11 +83,8 @@ class ExtractResult:
     partitions: list[dict[str, str]]
 
 
-class ExtractStage:
-    def __init__(self, config: ExtractConfig, runner: TaskRunner) -> None:
-        self.config = config
-        self.runner = runner
-        self.warehouse = Warehouse(config.warehouse)
+class ExtractStage(Stage):
+    config: ExtractConfig
 
     def run(self) -> ExtractResult:
         cfg = self.config

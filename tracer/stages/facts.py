@@ -11,12 +11,12 @@ from pathlib import Path
 
 from schemas.tables import FACTS, QUARANTINE
 from tracer.config import option
-from tracer.errors import InputNotFound, NothingUsable
+from tracer.errors import InputNotFound
 from tracer.facts.mlama import MlamaReader
 from tracer.records import Fact, as_row
 from tracer.runs import RunRecord, file_digest, new_run_id
-from tracer.stages.common import TaskRunner, counts_line, write_quarantine
-from tracer.warehouse import PartWriter, Warehouse
+from tracer.stages.common import Stage, write_quarantine
+from tracer.warehouse import PartWriter
 
 log = logging.getLogger("factrace.facts")
 STAGE = "facts"
@@ -58,11 +58,8 @@ def facts_task(task: dict) -> dict:
     }
 
 
-class FactsStage:
-    def __init__(self, config: FactsConfig, runner: TaskRunner) -> None:
-        self.config = config
-        self.runner = runner
-        self.warehouse = Warehouse(config.warehouse)
+class FactsStage(Stage):
+    config: FactsConfig
 
     def run(self) -> dict:
         cfg, wh = self.config, self.warehouse
@@ -118,10 +115,4 @@ class FactsStage:
         message = f"facts: {run.records_out:,} facts in {len(published)} language(s)"
         if no_template:
             message += f" ({no_template:,} without a template: traceable, not probeable)"
-        if quarantined:
-            message += f"; {run.records_quarantined:,} quarantined ({counts_line(quarantined)})"
-        message += f"; run {run.run_id}"
-        row = run.finish(wh, message)
-        if run.records_out == 0:
-            raise NothingUsable(message)
-        return {"run": row, "message": message, "partitions": published}
+        return self.finish(run, message, published, quarantined)

@@ -15,13 +15,13 @@ import pyarrow.parquet as pq
 
 from schemas.tables import PAGES, QUARANTINE, SEGMENTS
 from tracer.config import option
-from tracer.errors import InputNotFound, NothingUsable
+from tracer.errors import InputNotFound
 from tracer.records import Page, Segment
 from tracer.runs import RunRecord, file_digest, new_run_id
 from tracer.segmentation import Segmenter
-from tracer.stages.common import TaskRunner, counts_line, write_quarantine
+from tracer.stages.common import Stage, write_quarantine
 from tracer.tokenization.loading import load_stored, load_tokenizer
-from tracer.warehouse import PartWriter, Warehouse
+from tracer.warehouse import PartWriter
 
 log = logging.getLogger("factrace.segment")
 STAGE = "segment"
@@ -92,11 +92,8 @@ def segment_task(task: dict) -> dict:
     }
 
 
-class SegmentStage:
-    def __init__(self, config: SegmentConfig, runner: TaskRunner) -> None:
-        self.config = config
-        self.runner = runner
-        self.warehouse = Warehouse(config.warehouse)
+class SegmentStage(Stage):
+    config: SegmentConfig
 
     def run(self) -> dict:
         cfg, wh = self.config, self.warehouse
@@ -162,10 +159,4 @@ class SegmentStage:
             "quarantined_by_reason": dict(quarantined),
         }
         message = f"segment: {run.records_out:,} pages -> {segments:,} segments (tokenizer {tokenizer_id})"
-        if quarantined:
-            message += f"; {run.records_quarantined:,} quarantined ({counts_line(quarantined)})"
-        message += f"; run {run.run_id}"
-        row = run.finish(wh, message)
-        if run.records_out == 0:
-            raise NothingUsable(message)
-        return {"run": row, "message": message, "partitions": published}
+        return self.finish(run, message, published, quarantined)

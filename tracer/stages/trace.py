@@ -22,14 +22,13 @@ import pyarrow.parquet as pq
 from schemas.tables import FACT_PRESENCE, FACTS, QUARANTINE, SEGMENTS
 from tracer.config import option
 from tracer.dumps.naming import wiki_language
-from tracer.errors import InputNotFound, NothingUsable
+from tracer.errors import InputNotFound
 from tracer.matching.engines import ENGINES
 from tracer.matching.language import MODES, language_matcher
 from tracer.matching.presence import Partial, merge, presence_table
 from tracer.records import Quarantined
 from tracer.runs import RunRecord, file_digest, new_run_id
-from tracer.stages.common import TaskRunner, counts_line, write_quarantine
-from tracer.warehouse import Warehouse
+from tracer.stages.common import Stage, counts_line, write_quarantine
 
 log = logging.getLogger("factrace.trace")
 STAGE = "trace"
@@ -112,11 +111,8 @@ class Target:
         return {"dump": v["dump"], "stage": STAGE, "scope": f"{v['lang']}.{v['match_mode']}.{v['tokenizer']}"}
 
 
-class TraceStage:
-    def __init__(self, config: TraceConfig, runner: TaskRunner) -> None:
-        self.config = config
-        self.runner = runner
-        self.warehouse = Warehouse(config.warehouse)
+class TraceStage(Stage):
+    config: TraceConfig
 
     def plan(self) -> tuple[list[Target], list[str], list[str]]:
         """Targets, languages with facts but no segments (not traced), wikis without facts (not traced)."""
@@ -262,11 +258,7 @@ class TraceStage:
             message += f"; not traced, no corpus: {len(untraced)} language(s), {run.records_skipped:,} facts"
         if quarantined:
             message += f"; {sum(quarantined.values())} unreadable segments file(s) quarantined (counts are partial)"
-        message += f"; run {run.run_id}"
-        row = run.finish(wh, message, status="partial" if quarantined else None)
-        if facts == 0:
-            raise NothingUsable(message)
-        return {"run": row, "message": message, "partitions": [t.values for t in targets]}
+        return self.finish(run, message, [t.values for t in targets], status="partial" if quarantined else None)
 
     def _fact_counts(self, langs: list[str]) -> dict[str, int]:
         wh = self.warehouse
