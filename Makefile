@@ -44,6 +44,7 @@ docs: venv
 bench: venv
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/segment.py
+	$(BIN)/python bench/trace.py
 
 clean:
 	rm -rf $(VENV) demo-warehouse .pytest_cache bench/.venvs
