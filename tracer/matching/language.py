@@ -8,6 +8,7 @@ starts matching at once.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -97,7 +98,9 @@ def _tokenizer(tokenizer_file: str) -> tuple[Tokenizer, TokenBoundaries]:
     return tokenizer, token_boundaries(tokenizer)
 
 
-def _label_set(columns: dict[str, list], keys_of, normalize) -> LabelSet:  # noqa: ANN001
+def _label_set(
+    columns: dict[str, list], keys_of: Callable[[list[str]], list], normalize: Callable[[str], str]
+) -> LabelSet:
     return build_label_set(
         columns["uuid"], columns["relation"], columns["subject_label"], columns["object_label"], keys_of, normalize
     )
