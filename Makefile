@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-EXTRAS := spark,query,dev
+EXTRAS := spark,query,probing,dev
 
 .PHONY: venv demo test test-fast lint docs bench clean java
 

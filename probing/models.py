@@ -1,0 +1,86 @@
+"""Load a masked LM and its tokenizer from a local directory (or the local Hugging Face cache), safely.
+
+Never downloads, never runs remote code, never unpickles: weights must be safetensors. The device is
+CUDA when present (bf16 where supported, else fp16), else CPU in fp32; ``device`` overrides.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from probing.families import Family, family_for
+from tracer.errors import ConfigError, DependencyMissing, InputNotFound
+
+try:
+    import torch
+except ImportError as err:  # pragma: no cover - the probing extra is missing
+    raise DependencyMissing("probing needs torch and transformers: pip install 'factrace[probing]'") from err
+
+
+@dataclass
+class LoadedModel:
+    model: Any  # transformers PreTrainedModel with a masked-LM head
+    tokenizer: Any  # transformers PreTrainedTokenizerFast
+    family: Family
+    device: torch.device
+    dtype: torch.dtype
+    source: str
+
+
+def select_device(requested: str | None = None) -> tuple[torch.device, torch.dtype]:
+    """CUDA (bf16, else fp16) when available, else CPU fp32; an explicit device keeps that rule's dtype."""
+    name = requested or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device {name!r} requested but CUDA is not available here")
+        return device, torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return device, torch.float32
+
+
+def _local_source(spec: str) -> Path:
+    path = Path(spec)
+    if path.is_dir():
+        return path
+    from huggingface_hub import snapshot_download
+
+    try:  # only what is already in the local cache: never a download
+        return Path(snapshot_download(spec, local_files_only=True))
+    except (OSError, ValueError) as err:  # not cached, or not a valid repo name
+        raise InputNotFound(
+            f"model {spec!r} is neither a local directory nor in the Hugging Face cache; factrace never "
+            "downloads: pass --model DIR (a save_pretrained directory with safetensors weights)"
+        ) from err
+
+
+def load_masked_lm(spec: str, device: str | None = None) -> LoadedModel:
+    from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    source = _local_source(spec)
+    if not (source / "config.json").exists():
+        raise InputNotFound(f"{source} has no config.json: not a save_pretrained model directory")
+    if not any(source.glob("*.safetensors")):
+        raise ConfigError(
+            f"{source} has no .safetensors weights; factrace does not unpickle .bin files. Convert once with "
+            "model.save_pretrained(dir, safe_serialization=True) from a trusted environment"
+        )
+    config = AutoConfig.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+    family = family_for(config.model_type)
+    torch_device, dtype = select_device(device)
+    model = AutoModelForMaskedLM.from_pretrained(
+        source,
+        local_files_only=True,
+        trust_remote_code=False,
+        use_safetensors=True,
+        dtype=dtype,
+        attn_implementation="sdpa",
+    )
+    model.to(torch_device).eval()
+    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+    if tokenizer.mask_token_id is None:
+        raise ConfigError(f"the tokenizer in {source} has no mask token")
+    return LoadedModel(model, tokenizer, family, torch_device, dtype, str(spec))
