@@ -3,7 +3,9 @@
 from schemas.tables import (
     FACT_PRESENCE,
     FACTS,
+    NEURONS,
     PAGES,
+    PREDICTIONS,
     QUARANTINE,
     RUNS,
     SCHEMA_VERSION,
@@ -17,7 +19,9 @@ from schemas.tables import (
 __all__ = [
     "FACTS",
     "FACT_PRESENCE",
+    "NEURONS",
     "PAGES",
+    "PREDICTIONS",
     "QUARANTINE",
     "RUNS",
     "SCHEMA_VERSION",

@@ -27,6 +27,7 @@ _TYPES: dict[str, pa.DataType] = {
     "binary": pa.binary(),
     "timestamp": pa.timestamp("us", tz="UTC"),
     "list<int32>": pa.list_(pa.field("element", pa.int32(), nullable=False)),
+    "list<float32>": pa.list_(pa.field("element", pa.float32(), nullable=False)),
     "list<string>": pa.list_(pa.field("element", pa.string(), nullable=False)),
     "list<input>": pa.list_(pa.field("element", INPUT_STRUCT, nullable=False)),
     "list<evidence>": pa.list_(pa.field("element", EVIDENCE_STRUCT, nullable=False)),

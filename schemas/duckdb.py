@@ -13,6 +13,7 @@ _TYPES: dict[str, str] = {
     "binary": "BLOB",
     "timestamp": "TIMESTAMPTZ",
     "list<int32>": "INTEGER[]",
+    "list<float32>": "FLOAT[]",
     "list<string>": "VARCHAR[]",
     "list<input>": "STRUCT(path VARCHAR, bytes BIGINT, sha256 VARCHAR)[]",
     "list<evidence>": "STRUCT(page_id BIGINT, seg_no INTEGER)[]",

@@ -27,6 +27,7 @@ _TYPES: dict[str, T.DataType] = {
     "binary": T.BinaryType(),
     "timestamp": T.TimestampType(),
     "list<int32>": T.ArrayType(T.IntegerType(), containsNull=False),
+    "list<float32>": T.ArrayType(T.FloatType(), containsNull=False),
     "list<string>": T.ArrayType(T.StringType(), containsNull=False),
     "list<input>": T.ArrayType(_INPUT_STRUCT, containsNull=False),
     "list<evidence>": T.ArrayType(_EVIDENCE_STRUCT, containsNull=False),

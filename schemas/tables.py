@@ -21,6 +21,7 @@ LOGICAL_TYPES = (
     "binary",
     "timestamp",
     "list<int32>",
+    "list<float32>",
     "list<string>",
     "list<input>",
     "list<evidence>",
@@ -169,6 +170,41 @@ FACT_PRESENCE = Table(
     ),
 )
 
+MODEL = Column("model", "string", "Probed model id `<name>-<sha1 prefix of its config and weights index>`.")
+PROTOCOL = Column("protocol", "string", "`full-match` (the paper's) or `candidates` (mLAMA's typed querying).")
+
+PREDICTIONS = Table(
+    name="predictions",
+    doc="One row per probed fact: what the model predicted for its masked query and whether it is correct.",
+    columns=(
+        Column("uuid", "string", "Fact (see `facts`)."),
+        Column("relation", "string", "Relation of the fact."),
+        Column("n_masks_tried", "int32", "Mask counts tried, 1..K (K: longest object of the relation, in tokens)."),
+        Column("matched_masks", "int32", "The mask count whose prediction equalled the gold ids.", nullable=True),
+        Column("predicted_ids", "list<int32>", "Predicted ids at the matched count, else at the gold's own count."),
+        Column("predicted_text", "string", "`predicted_ids` decoded."),
+        Column("correct", "bool", "Full-match: some k predicts the gold ids; candidates: the gold ranks first."),
+        Column("gold_rank", "int32", "Candidates protocol: rank of the gold object (0 = first).", nullable=True),
+        Column("gold_log_prob", "float64", "Candidates protocol: mean log-prob of the gold tokens.", nullable=True),
+        Column("intervention", "string", "`none`, or `lrp2(i,j)` for language-representation projection."),
+    ),
+    partitions=(MODEL, LANG, PROTOCOL),
+    key=("uuid",),
+)
+
+NEURONS = Table(
+    name="neurons",
+    doc="PROBELESS top neurons of every correctly predicted fact, ranked within its (language, relation).",
+    columns=(
+        Column("uuid", "string", "Fact (see `facts`)."),
+        Column("relation", "string", "Relation of the fact."),
+        Column("neuron_ids", "list<int32>", "Top-k FFN neurons, `layer * d_ff + unit`, best first."),
+        Column("scores", "list<float32>", "PROBELESS score of each neuron in `neuron_ids`."),
+    ),
+    partitions=(MODEL, LANG, PROTOCOL),
+    key=("uuid",),
+)
+
 QUARANTINE = Table(
     name="quarantine",
     doc="Every input record a stage could not use, with the reason. Nothing is dropped silently. "
@@ -222,7 +258,9 @@ RUNS = Table(
     notes=("Counts reconcile: `records_in = records_out + records_quarantined + records_skipped`.",),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (PAGES, SEGMENTS, FACTS, FACT_PRESENCE, QUARANTINE, RUNS)}
+TABLES: dict[str, Table] = {
+    t.name: t for t in (PAGES, SEGMENTS, FACTS, FACT_PRESENCE, PREDICTIONS, NEURONS, QUARANTINE, RUNS)
+}
 
 
 def table(name: str) -> Table:
