@@ -11,25 +11,17 @@ from collections.abc import Sequence
 
 import torch
 
-from probing.batching import pad_to, token_batches
+from probing.batching import padded_batches
 from probing.models import LoadedModel
 
 
 def mask_logits(loaded: LoadedModel, texts: Sequence[str], max_tokens: int = 4096) -> list[torch.Tensor]:
     """For each text, the logits at its mask positions, in order: ``[n_masks, vocab]`` float32 on CPU."""
     tok = loaded.tokenizer
-    encoded = tok(list(texts), add_special_tokens=True)["input_ids"]
     head = getattr(loaded.model, loaded.family.lm_head)
     out: list[torch.Tensor | None] = [None] * len(texts)
     with torch.inference_mode():
-        for batch in token_batches([len(ids) for ids in encoded], max_tokens):
-            width = pad_to(max(len(encoded[i]) for i in batch))
-            ids = torch.full((len(batch), width), tok.pad_token_id, dtype=torch.long)
-            attention = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
-                attention[row, : len(encoded[i])] = 1
-            ids, attention = ids.to(loaded.device), attention.to(loaded.device)
+        for batch, ids, attention in padded_batches(tok, texts, max_tokens, loaded.device):
             hidden = loaded.model.base_model(input_ids=ids, attention_mask=attention).last_hidden_state  # [b, t, h]
             where = ids == tok.mask_token_id  # [b, t]
             logits = head(hidden[where]).float().cpu()  # [masks in batch, vocab]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from probing.batching import pad_to, token_batches
+from probing.batching import padded_batches
 from probing.hooks import forward_hooks
 from probing.models import LoadedModel
 
@@ -18,7 +18,6 @@ def mask_activations(loaded: LoadedModel, texts: Sequence[str], max_tokens: int 
     tok, model = loaded.tokenizer, loaded.model
     layers = model.config.num_hidden_layers
     d_ff = model.config.intermediate_size
-    encoded = tok(list(texts), add_special_tokens=True)["input_ids"]
     out = torch.zeros((len(texts), layers * d_ff), dtype=torch.float32)
     captured: dict[int, torch.Tensor] = {}
     where: list[torch.Tensor] = []
@@ -31,14 +30,7 @@ def mask_activations(loaded: LoadedModel, texts: Sequence[str], max_tokens: int 
 
     paths = {loaded.family.ffn_activation.format(i=i): keep(i) for i in range(layers)}
     with torch.inference_mode(), forward_hooks(model, paths):
-        for batch in token_batches([len(ids) for ids in encoded], max_tokens):
-            width = pad_to(max(len(encoded[i]) for i in batch))
-            ids = torch.full((len(batch), width), tok.pad_token_id, dtype=torch.long)
-            attention = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
-                attention[row, : len(encoded[i])] = 1
-            ids, attention = ids.to(loaded.device), attention.to(loaded.device)
+        for batch, ids, attention in padded_batches(tok, texts, max_tokens, loaded.device):
             where[:] = [ids == tok.mask_token_id]  # [b, t]
             model.base_model(input_ids=ids, attention_mask=attention)
             stacked = torch.cat([captured[layer] for layer in range(layers)], dim=1)  # [masks, layers * d_ff]
