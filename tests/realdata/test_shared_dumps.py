@@ -108,7 +108,7 @@ def test_segments_are_exactly_the_whole_page_ids(warehouse, xlmr_tokenizer_path,
     else:
         texts = warehouse.read(PAGES, columns=["text"])["text"].to_pylist()
         spec = str(tmp_path / "wordpiece.json")
-        train_wordpiece(texts[::3], vocab_size=30000).save(spec)
+        train_wordpiece(texts[::6], vocab_size=30000).save(spec)
     result = SegmentStage(SegmentConfig(warehouse=str(warehouse.root), tokenizer=spec), SparkRunner(spark)).run()
     tokenizer_id = result["run"]["parameters"].split('"tokenizer_id": "')[1].split('"')[0]
     tokenizer = load_tokenizer(spec).tokenizer

@@ -118,7 +118,7 @@ def test_every_fact_on_the_first_pages_agrees_with_brute_force(subset, mode):
     assert present > 100
 
 
-@pytest.mark.parametrize("mode", ["tokens", "text"])
+@pytest.mark.parametrize("mode", ["tokens"])  # text mode: every fact on the first pages (above) keeps CI short
 def test_whole_dumps_agree_with_brute_force_on_every_present_fact_and_a_sample(full, mode):
     wh, _, _ = full
     for lang in sorted(TRACED):
