@@ -34,7 +34,7 @@ from _common import OUT, Timer, emit, pages_warehouse, shared
 from schemas import FACTS, SEGMENTS
 from tracer.dumps.naming import wiki_language
 from tracer.matching.engines import ENGINES
-from tracer.matching.language import _cached, _tokenizer, language_matcher
+from tracer.matching.language import _labels, _matcher, _tokenizer, language_matcher
 from tracer.matching.normalize import normalizer, normalizer_name
 from tracer.matching.presence import partial_of
 from tracer.matching.text_matcher import TextMatcher
@@ -128,7 +128,8 @@ def bench_language(wh: Warehouse, seg_values: dict, lang: str, engines: list[str
 def automaton_cost(wh: Warehouse, tokenizer_id: str) -> dict:
     facts_file = str(wh.files(FACTS, {"lang": "en"})[0])
     tokenizer_file = str(wh.tokenizer_file(tokenizer_id))
-    _cached.cache_clear()
+    _matcher.cache_clear()
+    _labels.cache_clear()
     _tokenizer.cache_clear()
     tracemalloc.start()
     with Timer() as t:

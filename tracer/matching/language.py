@@ -64,14 +64,19 @@ def read_facts(facts_file: str) -> pa.Table:
 
 
 def language_matcher(facts_file: str, lang: str, mode: str, tokenizer_file: str, engine: str) -> LanguageMatcher:
+    """Label set and automaton of a language, built once per process (cached on the facts file's identity)."""
     stat = os.stat(facts_file)
-    return _cached(facts_file, stat.st_mtime_ns, stat.st_size, lang, mode, tokenizer_file, engine)
+    return _matcher(facts_file, stat.st_mtime_ns, stat.st_size, lang, mode, tokenizer_file, engine)
+
+
+def language_labels(facts_file: str, lang: str, mode: str, tokenizer_file: str) -> LabelSet:
+    """Only the label set (what merging partials needs): no automaton is built for it."""
+    stat = os.stat(facts_file)
+    return _labels(facts_file, stat.st_mtime_ns, stat.st_size, lang, mode, tokenizer_file)
 
 
 @lru_cache(maxsize=8)
-def _cached(
-    facts_file: str, _mtime: int, _size: int, lang: str, mode: str, tokenizer_file: str, engine: str
-) -> LanguageMatcher:
+def _labels(facts_file: str, _mtime: int, _size: int, lang: str, mode: str, tokenizer_file: str) -> LabelSet:
     if mode not in MODES:
         raise ValueError(f"unknown match mode {mode!r}; use one of {MODES}")
     facts = read_facts(facts_file)
@@ -82,12 +87,20 @@ def _cached(
         def keys_of(labels: list[str]) -> list:
             return label_token_keys(tokenizer, labels, boundaries.bare_marker)
 
-        labels = _label_set(columns, keys_of, nfkc_casefold_v1)
-        matcher: TokenMatcher | TextMatcher = TokenMatcher(labels.keys, boundaries, engine)
+        return _label_set(columns, keys_of, nfkc_casefold_v1)
+    normalize = normalizer(normalizer_name(lang))
+    return _label_set(columns, lambda ls: [normalize(label) for label in ls], normalize)
+
+
+@lru_cache(maxsize=8)
+def _matcher(
+    facts_file: str, mtime: int, size: int, lang: str, mode: str, tokenizer_file: str, engine: str
+) -> LanguageMatcher:
+    labels = _labels(facts_file, mtime, size, lang, mode, tokenizer_file)
+    if mode == "tokens":
+        matcher: TokenMatcher | TextMatcher = TokenMatcher(labels.keys, _tokenizer(tokenizer_file)[1], engine)
     else:
-        normalize = normalizer(normalizer_name(lang))
-        labels = _label_set(columns, lambda ls: [normalize(label) for label in ls], normalize)
-        matcher = TextMatcher(labels.keys, normalize, engine)
+        matcher = TextMatcher(labels.keys, normalizer(normalizer_name(lang)), engine)
     return LanguageMatcher(lang, mode, matcher_name(mode, lang), labels, FactIndex(labels), matcher)
 
 

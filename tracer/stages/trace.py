@@ -24,7 +24,7 @@ from tracer.config import option
 from tracer.dumps.naming import wiki_language
 from tracer.errors import InputNotFound
 from tracer.matching.engines import ENGINES
-from tracer.matching.language import MODES, language_matcher
+from tracer.matching.language import MODES, language_labels, language_matcher, matcher_name
 from tracer.matching.presence import Partial, merge, presence_table
 from tracer.records import Quarantined
 from tracer.runs import RunRecord, file_digest, new_run_id
@@ -72,9 +72,9 @@ def match_task(task: dict) -> dict:
 def reduce_task(task: dict) -> dict:
     """Executor side: merge one partition's partials into its ``fact_presence`` file."""
     started = time.perf_counter()
-    matcher = language_matcher(task["facts_file"], task["lang"], task["mode"], task["tokenizer_file"], task["engine"])
-    merged = merge([Partial.load(Path(p)) for p in task["partial_files"]], matcher.labels, task["evidence"])
-    table = presence_table(matcher.labels, merged, matcher.name, complete=task["complete"])
+    labels = language_labels(task["facts_file"], task["lang"], task["mode"], task["tokenizer_file"])
+    merged = merge([Partial.load(Path(p)) for p in task["partial_files"]], labels, task["evidence"])
+    table = presence_table(labels, merged, matcher_name(task["mode"], task["lang"]), complete=task["complete"])
     out = Path(task["presence_dir"]) / "part-00000.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.inprogress")
