@@ -20,7 +20,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from tracer.errors import ConfigError
-from tracer.matching.scripts import SPACED_WORD, char_class
+from tracer.matching.scripts import SPACED_WORD, class_table
 
 WORDPIECE, METASPACE = "wordpiece", "metaspace"
 
@@ -64,10 +64,12 @@ def token_boundaries(tokenizer: Tokenizer) -> TokenBoundaries:
             f"tokens mode supports WordPiece and SentencePiece ('▁' Metaspace) tokenizers, not a "
             f"{model.get('type')} model without a Metaspace pre-tokenizer; use --mode text"
         )
-    for i, piece in enumerate(pieces):
-        if i in special or not piece:
-            open_end[i] = True
-            continue
-        continues[i] = not piece.startswith(marker) and char_class(piece[0]) == SPACED_WORD
-        open_end[i] = char_class(piece[-1]) != SPACED_WORD
+    table = class_table()
+    first = table[[ord(p[0]) if p else 0 for p in pieces]]
+    last = table[[ord(p[-1]) if p else 0 for p in pieces]]
+    marked = np.array([p.startswith(marker) for p in pieces], dtype=bool)
+    ordinary = np.array([bool(p) for p in pieces], dtype=bool)
+    ordinary[list(special)] = False
+    continues[:] = ordinary & ~marked & (first == SPACED_WORD)
+    open_end[:] = ~ordinary | (last != SPACED_WORD)
     return TokenBoundaries(METASPACE, continues, open_end, tokenizer.token_to_id(marker))
