@@ -11,12 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from schemas.arrow import arrow_schema
 from schemas.tables import RUNS
 from tracer import __version__
-from tracer.warehouse import Warehouse
+from tracer.warehouse import Warehouse, write_table
 
 
 def new_run_id(stage: str) -> str:
@@ -79,10 +78,6 @@ class RunRecord:
             "message": message,
             "factrace_version": __version__,
         }
-        directory = warehouse.table_dir(RUNS)
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"part-{self.run_id}.parquet"
-        tmp = directory / f".part-{self.run_id}.parquet.inprogress"
-        pq.write_table(pa.Table.from_pylist([row], schema=arrow_schema(RUNS)), tmp)
-        os.replace(tmp, path)
+        path = warehouse.table_dir(RUNS) / f"part-{self.run_id}.parquet"
+        write_table(path, pa.Table.from_pylist([row], schema=arrow_schema(RUNS)))
         return row

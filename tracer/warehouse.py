@@ -136,6 +136,18 @@ def _matches(value: str | None, wanted: Sequence[str] | str | None) -> bool:
     return value == wanted if isinstance(wanted, str) else value in wanted
 
 
+def in_progress(path: Path) -> Path:
+    """Where a file is written before it is renamed into place (hidden, so readers skip it)."""
+    return path.with_name(f".{path.name}.inprogress")
+
+
+def write_table(path: Path, data: pa.Table) -> None:
+    """Write one Parquet file atomically: readers see no file or the whole file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(data, in_progress(path), compression="zstd")
+    os.replace(in_progress(path), path)
+
+
 class PartWriter:
     """Write rows of one table to one Parquet file in batches, with the declared schema."""
 
@@ -172,7 +184,7 @@ class PartWriter:
 
     @property
     def tmp_path(self) -> Path:
-        return self.path.with_name(f".{self.path.name}.inprogress")
+        return in_progress(self.path)
 
     def close(self) -> int:
         """Finish the file (none is written for zero rows); return the row count."""

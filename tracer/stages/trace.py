@@ -29,6 +29,7 @@ from tracer.matching.presence import Partial, merge, presence_table
 from tracer.records import Quarantined
 from tracer.runs import RunRecord, file_digest, new_run_id
 from tracer.stages.common import Stage, counts_line, write_quarantine
+from tracer.warehouse import write_table
 
 log = logging.getLogger("factrace.trace")
 STAGE = "trace"
@@ -75,11 +76,7 @@ def reduce_task(task: dict) -> dict:
     labels = language_labels(task["facts_file"], task["lang"], task["mode"], task["tokenizer_file"])
     merged = merge([Partial.load(Path(p)) for p in task["partial_files"]], labels, task["evidence"])
     table = presence_table(labels, merged, matcher_name(task["mode"], task["lang"]), complete=task["complete"])
-    out = Path(task["presence_dir"]) / "part-00000.parquet"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.inprogress")
-    pq.write_table(table, tmp, compression="zstd")
-    tmp.replace(out)
+    write_table(Path(task["presence_dir"]) / "part-00000.parquet", table)
     present = table.column("present")
     flags = Counter(flag.split(":", 1)[1] for row in table.column("flags").to_pylist() for flag in row)
     return {
