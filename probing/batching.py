@@ -7,7 +7,6 @@ flat whether queries are short or long; lengths pad to a multiple of 8 for the t
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import torch
 
@@ -32,16 +31,20 @@ def token_batches(lengths: Sequence[int], max_tokens: int = 4096, multiple: int 
         yield batch
 
 
+def padded(rows: Sequence[Sequence[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input ids, attention mask) for id lists, right-padded to a multiple of 8, on ``device``."""
+    width = pad_to(max(len(r) for r in rows))
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    for n, row in enumerate(rows):
+        ids[n, : len(row)] = torch.tensor(row, dtype=torch.long)
+        attention[n, : len(row)] = 1
+    return ids.to(device, non_blocking=True), attention.to(device, non_blocking=True)
+
+
 def padded_batches(
-    tokenizer: Any, texts: Sequence[str], max_tokens: int, device: torch.device
+    id_lists: Sequence[Sequence[int]], pad_id: int, max_tokens: int, device: torch.device
 ) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
-    """(indices into ``texts``, input ids, attention mask) per batch, tokenized once, padded, on ``device``."""
-    encoded = tokenizer(list(texts), add_special_tokens=True)["input_ids"]
-    for batch in token_batches([len(ids) for ids in encoded], max_tokens):
-        width = pad_to(max(len(encoded[i]) for i in batch))
-        ids = torch.full((len(batch), width), tokenizer.pad_token_id, dtype=torch.long)
-        attention = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, i in enumerate(batch):
-            ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
-            attention[row, : len(encoded[i])] = 1
-        yield batch, ids.to(device), attention.to(device)
+    """(indices into ``id_lists``, input ids, attention mask) per batch, padded, on ``device``."""
+    for batch in token_batches([len(ids) for ids in id_lists], max_tokens):
+        yield (batch, *padded([id_lists[i] for i in batch], pad_id, device))

@@ -18,6 +18,7 @@ class Family:
     ffn_activation: str  # module whose output is the FFN activation after the nonlinearity
     lm_head: str  # module mapping hidden states to vocabulary logits
     bare_marker: str | None  # SentencePiece's lone word marker, dropped from gold and predictions
+    position_offset: int = 0  # position ids the model reserves (RoBERTa counts from padding_idx + 1)
 
 
 BERT = Family(
@@ -36,6 +37,7 @@ XLM_ROBERTA = Family(
     ffn_activation="roberta.encoder.layer.{i}.intermediate",
     lm_head="lm_head",
     bare_marker="▁",
+    position_offset=2,
 )
 
 FAMILIES = (BERT, XLM_ROBERTA)

@@ -4,13 +4,11 @@ piece is removed from predictions and gold before comparing, as the authors' cod
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from probing.masked import mask_logits
-from probing.models import LoadedModel
-from probing.queries import Query
+from probing.passes import QueryResults
+from probing.queries import Prompt
 
 
 @dataclass(slots=True)
@@ -19,40 +17,30 @@ class FullMatch:
     relation: str
     n_masks_tried: int
     correct: bool
-    matched_masks: int | None  # the k whose prediction equalled the gold ids
+    matched_masks: int | None  # the smallest k whose prediction equalled the gold ids
     predicted_ids: list[int]  # at the matched k, else at the gold's own length
-    predicted_text: str
 
 
 def without_marker(ids: Sequence[int], marker: int | None) -> list[int]:
     return [i for i in ids if i != marker] if marker is not None else list(ids)
 
 
-def full_match(loaded: LoadedModel, queries: Sequence[Query], max_tokens: int = 4096) -> list[FullMatch]:
-    """One result per fact (queries of the same uuid are its k = 1..K variants)."""
-    marker = None
-    if loaded.family.bare_marker is not None:
-        marker = loaded.tokenizer.convert_tokens_to_ids(loaded.family.bare_marker)
-    logits = mask_logits(loaded, [q.text for q in queries], max_tokens)
-    by_fact: dict[str, list[tuple[Query, list[int]]]] = defaultdict(list)
-    for query, scores in zip(queries, logits, strict=True):
-        by_fact[query.uuid].append((query, scores.argmax(dim=-1).tolist()))
-    results = []
-    for uuid, variants in by_fact.items():
-        variants.sort(key=lambda v: v[0].n_masks)
-        gold = without_marker(variants[0][0].gold_ids, marker)
-        matched = next((q.n_masks for q, pred in variants if without_marker(pred, marker) == gold), None)
-        shown_k = matched if matched is not None else min(len(variants[0][0].gold_ids), len(variants))
-        predicted = next(pred for q, pred in variants if q.n_masks == shown_k)
-        results.append(
+def full_match(prompts: Sequence[Prompt], results: QueryResults, marker: int | None) -> list[FullMatch]:
+    """One result per prompt, from the argmax ids of its K queries."""
+    out = []
+    for p, prompt in enumerate(prompts):
+        gold = without_marker(prompt.gold_ids, marker)
+        tried = range(1, prompt.max_masks + 1)
+        matched = next((k for k in tried if without_marker(results.predicted[(p, k)], marker) == gold), None)
+        shown = matched if matched is not None else len(prompt.gold_ids)
+        out.append(
             FullMatch(
-                uuid=uuid,
-                relation=variants[0][0].relation,
-                n_masks_tried=len(variants),
+                uuid=prompt.uuid,
+                relation=prompt.relation,
+                n_masks_tried=prompt.max_masks,
                 correct=matched is not None,
                 matched_masks=matched,
-                predicted_ids=predicted,
-                predicted_text=loaded.tokenizer.decode(predicted).strip(),
+                predicted_ids=results.predicted[(p, shown)],
             )
         )
-    return results
+    return out

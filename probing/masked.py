@@ -15,17 +15,22 @@ from probing.batching import padded_batches
 from probing.models import LoadedModel
 
 
+def logits_at_masks(loaded: LoadedModel, ids: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+    """``[masks in batch, vocab]`` logits on the device, masks in row-major (row, position) order."""
+    hidden = loaded.model.base_model(input_ids=ids, attention_mask=attention).last_hidden_state  # [b, t, h]
+    head = getattr(loaded.model, loaded.family.lm_head)
+    return head(hidden[ids == loaded.tokenizer.mask_token_id])
+
+
 def mask_logits(loaded: LoadedModel, texts: Sequence[str], max_tokens: int = 4096) -> list[torch.Tensor]:
     """For each text, the logits at its mask positions, in order: ``[n_masks, vocab]`` float32 on CPU."""
     tok = loaded.tokenizer
-    head = getattr(loaded.model, loaded.family.lm_head)
+    encoded = tok(list(texts), add_special_tokens=True)["input_ids"]
     out: list[torch.Tensor | None] = [None] * len(texts)
     with torch.inference_mode():
-        for batch, ids, attention in padded_batches(tok, texts, max_tokens, loaded.device):
-            hidden = loaded.model.base_model(input_ids=ids, attention_mask=attention).last_hidden_state  # [b, t, h]
-            where = ids == tok.mask_token_id  # [b, t]
-            logits = head(hidden[where]).float().cpu()  # [masks in batch, vocab]
-            counts = where.sum(dim=1).tolist()
+        for batch, ids, attention in padded_batches(encoded, tok.pad_token_id, max_tokens, loaded.device):
+            logits = logits_at_masks(loaded, ids, attention).float().cpu()
+            counts = (ids == tok.mask_token_id).sum(dim=1).tolist()
             for i, part in zip(batch, torch.split(logits, counts), strict=True):
                 out[i] = part
     return out  # type: ignore[return-value]

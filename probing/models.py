@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from probing.families import Family, family_for
-from tracer.errors import ConfigError, DependencyMissing, InputNotFound
+from probing.model_files import checked_model_dir
+from tracer.errors import ConfigError, DependencyMissing
 
 try:
     import torch
+    import transformers  # noqa: F401 - fail here, with the install hint, not deep inside loading
 except ImportError as err:  # pragma: no cover - the probing extra is missing
     raise DependencyMissing("probing needs torch and transformers: pip install 'factrace[probing]'") from err
 
@@ -41,33 +42,11 @@ def select_device(requested: str | None = None) -> tuple[torch.device, torch.dty
     return device, torch.float32
 
 
-def _local_source(spec: str) -> Path:
-    path = Path(spec)
-    if path.is_dir():
-        return path
-    from huggingface_hub import snapshot_download
-
-    try:  # only what is already in the local cache: never a download
-        return Path(snapshot_download(spec, local_files_only=True))
-    except (OSError, ValueError) as err:  # not cached, or not a valid repo name
-        raise InputNotFound(
-            f"model {spec!r} is neither a local directory nor in the Hugging Face cache; factrace never "
-            "downloads: pass --model DIR (a save_pretrained directory with safetensors weights)"
-        ) from err
-
-
 def load_masked_lm(spec: str, device: str | None = None) -> LoadedModel:
     from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    source = _local_source(spec)
-    if not (source / "config.json").exists():
-        raise InputNotFound(f"{source} has no config.json: not a save_pretrained model directory")
-    if not any(source.glob("*.safetensors")):
-        raise ConfigError(
-            f"{source} has no .safetensors weights; factrace does not unpickle .bin files. Convert once with "
-            "model.save_pretrained(dir, safe_serialization=True) from a trusted environment"
-        )
+    source = checked_model_dir(spec)
     config = AutoConfig.from_pretrained(source, local_files_only=True, trust_remote_code=False)
     family = family_for(config.model_type)
     torch_device, dtype = select_device(device)

@@ -13,12 +13,12 @@ from probing.hooks import forward_hooks
 from probing.models import LoadedModel
 
 
-def mask_activations(loaded: LoadedModel, texts: Sequence[str], max_tokens: int = 4096) -> torch.Tensor:
-    """[texts, layers * d_ff] float32 on CPU: the mean FFN activation over each text's mask positions."""
+def mask_activations(loaded: LoadedModel, id_lists: Sequence[Sequence[int]], max_tokens: int = 4096) -> torch.Tensor:
+    """``[queries, layers * d_ff]`` float32 on the model's device: mean FFN activation over each query's masks."""
     tok, model = loaded.tokenizer, loaded.model
     layers = model.config.num_hidden_layers
     d_ff = model.config.intermediate_size
-    out = torch.zeros((len(texts), layers * d_ff), dtype=torch.float32)
+    out = torch.zeros((len(id_lists), layers * d_ff), dtype=torch.float32, device=loaded.device)
     captured: dict[int, torch.Tensor] = {}
     where: list[torch.Tensor] = []
 
@@ -30,7 +30,7 @@ def mask_activations(loaded: LoadedModel, texts: Sequence[str], max_tokens: int 
 
     paths = {loaded.family.ffn_activation.format(i=i): keep(i) for i in range(layers)}
     with torch.inference_mode(), forward_hooks(model, paths):
-        for batch, ids, attention in padded_batches(tok, texts, max_tokens, loaded.device):
+        for batch, ids, attention in padded_batches(id_lists, tok.pad_token_id, max_tokens, loaded.device):
             where[:] = [ids == tok.mask_token_id]  # [b, t]
             model.base_model(input_ids=ids, attention_mask=attention)
             stacked = torch.cat([captured[layer] for layer in range(layers)], dim=1)  # [masks, layers * d_ff]
@@ -38,6 +38,10 @@ def mask_activations(loaded: LoadedModel, texts: Sequence[str], max_tokens: int 
             owner = torch.repeat_interleave(torch.arange(len(batch), device=stacked.device), counts)
             sums = torch.zeros((len(batch), stacked.shape[1]), device=stacked.device, dtype=torch.float32)
             sums.index_add_(0, owner, stacked.float())
-            means = (sums / counts.clamp(min=1).unsqueeze(1)).cpu()
-            out[torch.tensor(batch)] = means
+            out[torch.tensor(batch, device=out.device)] = sums / counts.clamp(min=1).unsqueeze(1)
     return out
+
+
+def mask_activations_of_texts(loaded: LoadedModel, texts: Sequence[str], max_tokens: int = 4096) -> torch.Tensor:
+    """As :func:`mask_activations`, tokenizing ``texts`` first (tests and one-off use)."""
+    return mask_activations(loaded, loaded.tokenizer(list(texts))["input_ids"], max_tokens)

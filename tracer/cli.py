@@ -7,10 +7,12 @@ import logging
 import sys
 from collections.abc import Callable
 
+from probing.config import ProbeConfig
 from tracer import __version__
 from tracer.config import add_arguments, from_args
 from tracer.errors import FactraceError
 from tracer.query import QueryConfig, run_query
+from tracer.stages.common import LocalRunner, TaskRunner
 from tracer.stages.extract import ExtractConfig, ExtractStage
 from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.stages.segment import SegmentConfig, SegmentStage
@@ -42,6 +44,23 @@ def run_trace(config: TraceConfig, master: str | None = None) -> str:
     return TraceStage(config, _spark_runner("trace", master)).run()["message"]
 
 
+def run_probe(config: ProbeConfig, master: str | None = None) -> str:
+    from probing.stage import ProbeStage
+
+    if config.spark_tasks == 0:
+        runner: TaskRunner = LocalRunner()
+    else:
+        from tracer.spark.runner import SparkRunner
+        from tracer.spark.session import spark_session
+
+        spark = spark_session("probe", master, one_gpu_per_task=True)
+        if config.spark_tasks < 0:
+            config.spark_tasks = spark.sparkContext.defaultParallelism
+        runner = SparkRunner(spark)
+    out = ProbeStage(config, runner).run()
+    return out["message"] + (f"\n{out['table']}" if out.get("table") else "")
+
+
 def _query(config: QueryConfig, master: str | None = None) -> str:
     return run_query(config)
 
@@ -57,6 +76,7 @@ COMMANDS: dict[str, tuple[str, type | None, Callable]] = {
     "segment": ("pages -> segments of at most --max-tokens tokens", SegmentConfig, run_segment),
     "facts": ("mLAMA directory -> facts (one partition per language)", FactsConfig, run_facts),
     "trace": ("segments x facts -> fact_presence (--mode tokens|text)", TraceConfig, run_trace),
+    "probe": ("facts x masked LM -> predictions, neurons (--protocol full-match|candidates)", ProbeConfig, run_probe),
     "query": ("run SQL over the warehouse tables in embedded DuckDB", QueryConfig, _query),
     "demo": ("run every stage that exists on the bundled sample", None, _demo),
 }

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
+from probing.random_model import Size, save_random_bert, save_random_xlmr
 from tests.helpers import train_wordpiece
 
 FIXTURE_TEXT = [
@@ -19,35 +19,12 @@ FIXTURE_TEXT = [
 
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> Path:
-    from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerFast
-
     directory = tmp_path_factory.mktemp("tiny-bert")
-    tok = train_wordpiece(FIXTURE_TEXT, vocab_size=200)
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
-        mask_token="[MASK]",
-    )  # fmt: skip
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=37, max_position_embeddings=64,
-    )  # fmt: skip
-    BertForMaskedLM(config).save_pretrained(directory)
-    fast.save_pretrained(directory)
-    return directory
+    tokenizer = directory / "trained-tokenizer.json"
+    train_wordpiece(FIXTURE_TEXT, vocab_size=200).save(str(tokenizer))
+    return save_random_bert(directory, tokenizer, Size(32, 2, 2, 37, 64))
 
 
 @pytest.fixture(scope="session")
 def tiny_xlmr(tmp_path_factory, xlmr_tokenizer_path) -> Path:
-    from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM, XLMRobertaTokenizerFast
-
-    directory = tmp_path_factory.mktemp("tiny-xlmr")
-    tokenizer = XLMRobertaTokenizerFast(tokenizer_file=str(xlmr_tokenizer_path))
-    torch.manual_seed(0)
-    config = XLMRobertaConfig(
-        vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=24, max_position_embeddings=80,
-    )  # fmt: skip
-    XLMRobertaForMaskedLM(config).save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
+    return save_random_xlmr(tmp_path_factory.mktemp("tiny-xlmr"), xlmr_tokenizer_path, Size(16, 2, 2, 24, 78))

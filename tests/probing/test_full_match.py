@@ -2,52 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
 from probing.batching import token_batches
-from probing.full_match import full_match, without_marker
+from probing.full_match import full_match
 from probing.masked import mask_logits
 from probing.models import load_masked_lm
-from probing.queries import build_queries
+from probing.passes import run_queries
+from probing.probe import prepare
+from probing.queries import masked_text
+from tests.probing.mlama import mlama_facts, naive_full_match, naive_marker
 
 pytestmark = pytest.mark.probing
-
-
-def mlama_facts(shared, lang: str, relations: tuple[str, ...], per_relation: int) -> list[dict]:
-    templates = {}
-    for line in (shared / "mlama1.1" / lang / "templates.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        templates[row["relation"]] = row["template"]
-    facts = []
-    for relation in relations:
-        lines = (shared / "mlama1.1" / lang / f"{relation}.jsonl").read_text(encoding="utf-8").splitlines()
-        for line in lines[:per_relation]:
-            row = json.loads(line)
-            facts.append({"uuid": row["uuid"], "relation": relation, "subject_label": row["sub_label"],
-                          "object_label": row["obj_label"], "template": templates[relation]})  # fmt: skip
-    return facts
-
-
-def naive(loaded, queries):
-    """One query at a time, the full LM head at every position, plain loops."""
-    tok, marker = loaded.tokenizer, None
-    if loaded.family.bare_marker:
-        marker = tok.convert_tokens_to_ids(loaded.family.bare_marker)
-    predictions = {}
-    with torch.inference_mode():
-        for q in queries:
-            ids = tok(q.text, return_tensors="pt")["input_ids"]
-            logits = loaded.model(input_ids=ids).logits[0]
-            positions = [i for i, t in enumerate(ids[0].tolist()) if t == tok.mask_token_id]
-            predictions[(q.uuid, q.n_masks)] = [int(logits[p].argmax()) for p in positions]
-    correct = {}
-    for q in queries:
-        hit = without_marker(predictions[(q.uuid, q.n_masks)], marker) == without_marker(q.gold_ids, marker)
-        correct[q.uuid] = correct.get(q.uuid, False) or hit
-    return predictions, correct
 
 
 def test_token_batches_cover_every_query_once_within_budget():
@@ -61,17 +28,26 @@ def test_token_batches_cover_every_query_once_within_budget():
 @pytest.mark.parametrize(("model", "per_relation"), [("tiny_bert", 25), ("tiny_xlmr", 12)])
 def test_full_match_equals_naive_reference_on_real_mlama_queries(model, per_relation, request, shared_data):
     loaded = load_masked_lm(str(request.getfixturevalue(model)))
-    facts = mlama_facts(shared_data, "en", ("P36", "P37", "P103", "P1412"), per_relation) + mlama_facts(
-        shared_data, "ja", ("P36",), per_relation
-    )
-    queries = build_queries(loaded.tokenizer, loaded.family, facts)
-    assert len(queries) > 6 * per_relation
-    expected_pred, expected_correct = naive(loaded, queries)
-    logits = mask_logits(loaded, [q.text for q in queries], max_tokens=64)  # many small, padded batches
-    got = {(q.uuid, q.n_masks): s.argmax(-1).tolist() for q, s in zip(queries, logits, strict=True)}
-    assert got == expected_pred
-    results = full_match(loaded, queries, max_tokens=4096)  # a few large ones
+    japanese = [{**f, "uuid": f"ja-{f['uuid']}"} for f in mlama_facts(shared_data, "ja", ("P36",), per_relation)]
+    facts = mlama_facts(shared_data, "en", ("P36", "P37", "P103", "P1412"), per_relation) + japanese
+    prompts, unusable = prepare(loaded, facts)
+    assert not unusable and len(prompts) == len(facts)
+    tok = loaded.tokenizer
+    for prompt, fact in zip(prompts, facts, strict=True):  # tokenized once, k masks spliced in: exact
+        for k in range(1, prompt.max_masks + 1):
+            text = masked_text(fact["template"], fact["subject_label"], k, tok.mask_token)
+            assert prompt.ids(k) == tok(text)["input_ids"]
+    expected_pred, expected_correct = naive_full_match(loaded, facts)
+    small = run_queries(loaded, prompts, max_tokens=64)  # many small, padded batches
+    large = run_queries(loaded, prompts, max_tokens=4096)  # a few large ones
+    assert small.predicted == large.predicted
+    assert {(prompts[p].uuid, k): ids for (p, k), ids in small.predicted.items()} == expected_pred
+    results = full_match(prompts, large, naive_marker(loaded))
     assert {r.uuid: r.correct for r in results} == expected_correct
+    gold_length = {p.uuid: len(p.gold_ids) for p in prompts}
+    for r in results:  # shown: the matched k, else the gold's own length
+        shown = r.matched_masks if r.correct else gold_length[r.uuid]
+        assert r.predicted_ids == expected_pred[(r.uuid, shown)]
 
 
 def test_mask_only_head_gives_the_full_heads_logits(tiny_bert):
@@ -87,13 +63,12 @@ def test_mask_only_head_gives_the_full_heads_logits(tiny_bert):
 
 def test_a_model_that_knows_the_answer_is_correct(tiny_bert):
     loaded = load_masked_lm(str(tiny_bert))
-    tok = loaded.tokenizer
     fact = {"uuid": "f", "relation": "P36", "subject_label": "France", "object_label": "Paris",
             "template": "The capital of [X] is [Y] ."}  # fmt: skip
-    [query] = build_queries(tok, loaded.family, [fact])
+    [prompt], _ = prepare(loaded, [fact])
     head = loaded.model.get_output_embeddings()
     with torch.no_grad():  # make the decoder's bias prefer the gold token everywhere
         head.bias.zero_()
-        head.bias[query.gold_ids[0]] = 1e4
-    [result] = full_match(loaded, [query])
-    assert result.correct and result.matched_masks == 1 and result.predicted_text == "Paris"
+        head.bias[prompt.gold_ids[0]] = 1e4
+    [result] = full_match([prompt], run_queries(loaded, [prompt]), None)
+    assert result.correct and result.matched_masks == 1 and result.predicted_ids == list(prompt.gold_ids)

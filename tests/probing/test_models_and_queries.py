@@ -8,7 +8,7 @@ import pytest
 
 from probing.families import BERT, XLM_ROBERTA
 from probing.models import load_masked_lm, select_device
-from probing.queries import build_queries, gold_ids, max_masks
+from probing.queries import build_prompts, gold_ids
 from tracer.errors import ConfigError, InputNotFound
 
 pytestmark = pytest.mark.probing
@@ -42,14 +42,35 @@ def test_missing_model_and_pickled_weights_are_clear_errors(tiny_bert, tmp_path)
 def test_queries_use_k_from_the_longest_object_and_the_tokenizers_mask(tiny_bert):
     loaded = load_masked_lm(str(tiny_bert))
     tok = loaded.tokenizer
-    k = max_masks(tok, BERT, FACTS[:2])
-    assert k == {"P36": len(gold_ids(tok, BERT, "Tokyo Paris"))} and k["P36"] >= 2
-    queries = build_queries(tok, BERT, FACTS)
-    assert {q.uuid for q in queries} == {"a", "b"}  # no template: not probed
-    assert [q.n_masks for q in queries if q.uuid == "a"] == list(range(1, k["P36"] + 1))
-    for q in queries:
-        ids = tok(q.text)["input_ids"]
-        assert ids.count(tok.mask_token_id) == q.n_masks
+    prompts, unusable = build_prompts(tok, BERT, FACTS)
+    assert [p.uuid for p in prompts] == ["a", "b"]
+    assert [(u.uuid, u.reason) for u in unusable] == [("c", "no_template")]
+    k = len(gold_ids(tok, BERT, "Tokyo Paris"))
+    assert k >= 2 and all(p.max_masks == k for p in prompts)
+    for p in prompts:
+        for n in range(1, k + 1):
+            assert p.ids(n).count(tok.mask_token_id) == n and p.length(n) == len(p.ids(n))
+        assert p.ids(1)[0] == tok.cls_token_id and p.ids(1)[-1] == tok.sep_token_id
+
+
+def test_unprobeable_facts_are_set_aside_with_a_reason(tiny_bert):
+    loaded = load_masked_lm(str(tiny_bert))
+    tok = loaded.tokenizer
+    base = {"relation": "P36", "subject_label": "France", "object_label": "Paris", "template": "[X] is [Y] ."}
+    facts = [
+        {**base, "uuid": "ok"},
+        {**base, "uuid": "empty", "object_label": " "},
+        {**base, "uuid": "mask-subject", "subject_label": f"France {tok.mask_token}"},
+        {**base, "uuid": "mask-object", "object_label": tok.mask_token},
+        {**base, "uuid": "two-y", "template": "[X] [Y] [Y]"},
+        {**base, "uuid": "long", "subject_label": "France " * 80},
+    ]
+    prompts, unusable = build_prompts(tok, BERT, facts, max_length=64)
+    assert [p.uuid for p in prompts] == ["ok"]
+    assert {u.uuid: u.reason for u in unusable} == {
+        "empty": "empty_object", "mask-subject": "mask_in_label", "mask-object": "mask_in_label",
+        "two-y": "bad_template", "long": "too_long",
+    }  # fmt: skip
 
 
 @pytest.mark.shared_data
@@ -66,5 +87,6 @@ def test_xlmr_gold_drops_the_lone_marker_and_masks_tokenize_as_masks(tiny_xlmr):
         "object_label": "東京",
         "template": "[X]の首都は[Y]です。",
     }
-    [query] = build_queries(tok, XLM_ROBERTA, [fact])
-    assert tok(query.text)["input_ids"].count(tok.mask_token_id) == 1
+    [prompt], _ = build_prompts(tok, XLM_ROBERTA, [fact])
+    text = f"日本の首都は{tok.mask_token * 2}です。"
+    assert prompt.ids(2) == tok(text)["input_ids"] and prompt.ids(2).count(tok.mask_token_id) == 2

@@ -7,7 +7,7 @@ import torch
 
 from probing.hooks import forward_hooks
 from probing.models import load_masked_lm
-from probing.neurons import mask_activations
+from probing.neurons import mask_activations_of_texts
 
 pytestmark = pytest.mark.probing
 
@@ -16,7 +16,7 @@ def test_batched_activations_equal_one_at_a_time(tiny_bert):
     loaded = load_masked_lm(str(tiny_bert))
     m = loaded.tokenizer.mask_token
     texts = [f"Paris is the capital of {m} .", f"The official language of {m}{m} is French .", f"{m} {m} {m} Tokyo"]
-    batched = mask_activations(loaded, texts, max_tokens=4096)
+    batched = mask_activations_of_texts(loaded, texts, max_tokens=4096)
     layers, d_ff = loaded.model.config.num_hidden_layers, loaded.model.config.intermediate_size
     assert batched.shape == (3, layers * d_ff)
     for row, text in enumerate(texts):

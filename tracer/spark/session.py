@@ -5,13 +5,25 @@ from __future__ import annotations
 import os
 import sys
 
+from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
+EXECUTOR_GPUS = "spark.executor.resource.gpu.amount"
+TASK_GPUS = "spark.task.resource.gpu.amount"
 
-def spark_session(app: str, master: str | None = None) -> SparkSession:
+
+def spark_session(app: str, master: str | None = None, one_gpu_per_task: bool = False) -> SparkSession:
     """A session for a stage. Under spark-submit the cluster's settings rule (``master`` still
-    overrides); otherwise an embedded local session bound to loopback, with this Python."""
+    overrides); otherwise an embedded local session bound to loopback, with this Python.
+
+    ``one_gpu_per_task``: when the executors have GPUs (``spark.executor.resource.gpu.amount``),
+    each task asks for one (``spark.task.resource.gpu.amount=1``) unless that is set already.
+    """
     builder = SparkSession.builder.appName(f"factrace-{app}").config("spark.ui.showConsoleProgress", "true")
+    if one_gpu_per_task:
+        conf = SparkConf()
+        if conf.get(EXECUTOR_GPUS) and not conf.get(TASK_GPUS):
+            builder = builder.config(TASK_GPUS, "1")
     if master or not _submitted():
         master = master or os.environ.get("FACTRACE_SPARK_MASTER", "local[*]")
         builder = builder.master(master)

@@ -1,0 +1,40 @@
+"""The probe stage's options (torch-free, so ``factrace --help`` works without the probing extra)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tracer.config import option
+from tracer.errors import ConfigError
+
+PROTOCOL_NAMES = ("full-match", "candidates")
+
+
+@dataclass
+class ProbeConfig:
+    model: str = option(help="masked LM: a save_pretrained directory with safetensors weights, or a cached hub name")
+    warehouse: str = option(help="warehouse directory (reads facts, writes predictions and neurons)")
+    protocol: list[str] = option(
+        ["full-match"], help="one or both protocols; both share the same forward passes", choices=PROTOCOL_NAMES
+    )
+    neurons: bool = option(False, help="also rank FFN neurons with PROBELESS for the correctly predicted facts")
+    langs: list[str] = option([], help="only these languages (default: every language in facts)")
+    shard: str = option("", help="'i/n': probe only shard i (0-based) of n, languages balanced by fact count")
+    spark_tasks: int = option(0, help="run the languages as this many Spark tasks (jobs/probe.py); 0: this process")
+    force: bool = option(False, help="probe again the (model, lang, protocol) partitions already written")
+    device: str = option("", help="cpu, cuda or cuda:N (default: CUDA when present, else CPU)")
+    max_tokens: int = option(0, help="padded tokens per batch; 0: 4096 on CPU, 32768 on CUDA")
+    top_k: int = option(50, help="neurons kept per fact")
+    model_id: str = option("", help="partition value for the model (default: <directory name>-<sha1 of its files>)")
+
+    def shard_of(self) -> tuple[int, int]:
+        """(i, n) from ``--shard i/n``; (0, 1) when not sharded."""
+        if not self.shard:
+            return 0, 1
+        try:
+            i, n = (int(x) for x in self.shard.split("/"))
+        except ValueError:
+            raise ConfigError(f"--shard must look like 'i/n', e.g. 0/4; got {self.shard!r}") from None
+        if not 0 <= i < n:
+            raise ConfigError(f"--shard {self.shard}: need 0 <= i < n")
+        return i, n

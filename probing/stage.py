@@ -1,0 +1,267 @@
+"""The probe stage: ``facts`` × a masked LM → ``predictions`` and ``neurons`` per (model, lang, protocol).
+
+A language is the unit of work. Each task loads the model once, probes its languages one after the
+other and publishes each language's partitions as soon as they are written, so an interrupted run
+resumes where it stopped: finished partitions are skipped unless ``--force``. Facts that cannot be
+probed (no template, an object with no tokens, ...) go to ``quarantine`` with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow.parquet as pq
+
+from probing.config import ProbeConfig
+from probing.model_files import checked_model_dir, model_id
+from probing.report import language_table, overall_p_at_1
+from schemas.tables import FACTS, NEURONS, PREDICTIONS, QUARANTINE
+from tracer.errors import InputNotFound
+from tracer.records import Quarantined
+from tracer.runs import RunRecord, file_digest, new_run_id
+from tracer.stages.common import Stage, counts_line, write_quarantine
+from tracer.warehouse import Warehouse, write_table
+
+if TYPE_CHECKING:  # torch stays out of the driver until a task runs
+    from probing.models import LoadedModel
+    from probing.probe import LanguageProbe
+
+log = logging.getLogger("factrace.probe")
+STAGE = "probe"
+NO_DUMP = "none"
+FACT_COLUMNS = ["uuid", "relation", "subject_label", "object_label", "template"]
+
+
+def balanced_shards(sizes: dict[str, int], n: int) -> list[list[str]]:
+    """``n`` lists of languages with similar fact totals: largest first onto the lightest shard."""
+    shards: list[list[str]] = [[] for _ in range(n)]
+    load = [0] * n
+    for lang in sorted(sizes, key=lambda lang: (-sizes[lang], lang)):
+        lightest = min(range(n), key=lambda s: (load[s], s))
+        shards[lightest].append(lang)
+        load[lightest] += sizes[lang]
+    return shards
+
+
+def quarantine_values(model: str, lang: str) -> dict[str, str]:
+    return {"dump": NO_DUMP, "stage": STAGE, "scope": f"{model}.{lang}"}
+
+
+def _task_device(requested: str) -> str | None:
+    """The requested device, else the GPU Spark assigned to this task, else automatic."""
+    if requested:
+        return requested
+    try:
+        from pyspark import TaskContext
+    except ImportError:
+        return None
+    context = TaskContext.get()
+    if context is None:
+        return None
+    import torch
+
+    torch.set_num_threads(max(1, context.cpus()))
+    gpus = context.resources().get("gpu")
+    return f"cuda:{gpus.addresses[0]}" if gpus and gpus.addresses else None
+
+
+@functools.lru_cache(maxsize=1)
+def _model(source: str, device: str | None) -> LoadedModel:
+    from probing.models import load_masked_lm
+
+    return load_masked_lm(source, device)
+
+
+def probe_task(task: dict) -> dict:
+    """Executor side: probe the task's languages, publishing each language's partitions when done."""
+    from tqdm import tqdm
+
+    from probing.probe import count_queries, prepare, probe_language
+
+    started = time.perf_counter()
+    loaded = _model(task["model_dir"], _task_device(task["device"]))
+    max_tokens = task["max_tokens"] or (32768 if loaded.device.type == "cuda" else 4096)
+    wh = Warehouse(task["warehouse"])
+    prepared = []
+    for lang in task["langs"]:
+        facts = pq.read_table(task["facts_files"][lang], columns=FACT_COLUMNS).to_pylist()
+        prepared.append((lang, len(facts), *prepare(loaded, facts)))
+    total = sum(count_queries(prompts) for _, _, prompts, _ in prepared)
+    stats = []
+    with tqdm(total=total, unit="query", desc="probe", mininterval=1 if sys.stderr.isatty() else 30) as bar:
+        for lang, n_facts, prompts, unusable in prepared:
+            bar.set_description(f"probe {lang}")
+            probe = probe_language(
+                loaded, prompts, unusable, task["protocols"], task["neurons"], max_tokens, task["top_k"], bar.update
+            )
+            stats.append({"lang": lang, "facts": n_facts, **_publish(wh, task, lang, probe)})
+    return {
+        "langs": stats,
+        "device": str(loaded.device),
+        "dtype": str(loaded.dtype).removeprefix("torch."),
+        "max_tokens": max_tokens,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _publish(wh: Warehouse, task: dict, lang: str, probe: LanguageProbe) -> dict:
+    """Write and publish one language's predictions, neurons and quarantine partitions."""
+    run_id, model = task["run_id"], task["model"]
+    for protocol, table in probe.predictions.items():
+        values = {"model": model, "lang": lang, "protocol": protocol}
+        write_table(wh.staged_partition(run_id, PREDICTIONS, values) / "part-00000.parquet", table)
+        if protocol in probe.neurons:
+            write_table(wh.staged_partition(run_id, NEURONS, values) / "part-00000.parquet", probe.neurons[protocol])
+    q_values = quarantine_values(model, lang)
+    source = f"facts/lang={lang}"
+    bad = [Quarantined(source, -1, u.reason, u.detail, record_id=u.uuid) for u in probe.unusable]
+    if bad:
+        write_quarantine(wh.staged_partition(run_id, QUARANTINE, q_values) / "part-00000.parquet", bad, run_id)
+    for protocol in probe.predictions:
+        values = {"model": model, "lang": lang, "protocol": protocol}
+        if protocol in probe.neurons:
+            wh.publish(run_id, NEURONS, values)
+        wh.publish(run_id, PREDICTIONS, values)  # last: its presence marks the partition finished
+    wh.publish(run_id, QUARANTINE, q_values)
+    return {
+        "probed": next(iter(probe.predictions.values())).num_rows if probe.predictions else 0,
+        "unusable": dict(Counter(u.reason for u in probe.unusable)),
+        "queries": probe.queries,
+        "tokens": probe.tokens,
+        "correct": probe.correct,
+        "neurons": {p: t.num_rows for p, t in probe.neurons.items()},
+        "singleton_relations": probe.singleton_relations,
+        "seconds": {k: round(v, 3) for k, v in probe.seconds.items()},
+    }
+
+
+class ProbeStage(Stage):
+    config: ProbeConfig
+
+    def finished(self, model: str, lang: str, protocol: str) -> bool:
+        values = {"model": model, "lang": lang, "protocol": protocol}
+        wh = self.warehouse
+        return bool(wh.files(PREDICTIONS, values)) and (not self.config.neurons or bool(wh.files(NEURONS, values)))
+
+    def plan(self, model: str) -> tuple[dict[str, list[str]], dict[str, int], list[str]]:
+        """Protocols to run per language (this shard only), fact counts, and partitions already done."""
+        cfg, wh = self.config, self.warehouse
+        available = [v["lang"] for v in wh.partitions(FACTS) if wh.files(FACTS, v)]
+        if not available:
+            raise InputNotFound(f"no facts in {wh.root}: run 'factrace facts' first")
+        unknown = sorted(set(cfg.langs) - set(available))
+        if unknown:
+            raise InputNotFound(f"no facts for {unknown} in {wh.root}; facts exist for {', '.join(available)}")
+        sizes = {
+            lang: sum(pq.ParquetFile(p).metadata.num_rows for p in wh.files(FACTS, {"lang": lang}))
+            for lang in (cfg.langs or available)
+        }
+        i, n = cfg.shard_of()
+        mine = sorted(balanced_shards(sizes, n)[i])
+        todo, done = {}, []
+        for lang in mine:
+            protocols = [p for p in cfg.protocol if cfg.force or not self.finished(model, lang, p)]
+            done += [f"{lang}/{p}" for p in cfg.protocol if p not in protocols]
+            if protocols:
+                todo[lang] = protocols
+        return todo, {lang: sizes[lang] for lang in mine}, done
+
+    def run(self) -> dict:
+        cfg, wh = self.config, self.warehouse
+        source = checked_model_dir(cfg.model)
+        model = cfg.model_id or model_id(source)
+        todo, sizes, done = self.plan(model)
+        run = RunRecord(STAGE, new_run_id(STAGE), {**dataclasses.asdict(cfg), "model_id": model})
+        if done:
+            log.info("probe: %d partition(s) already finished, skipped (--force redoes them)", len(done))
+        if not todo:
+            message = f"probe: nothing to do for model {model}: all {len(done)} partition(s) are finished"
+            return {"run": None, "message": message, "partitions": []}
+        run.inputs.append(file_digest(source / "config.json"))
+        for lang in todo:
+            run.inputs += [
+                {**file_digest(p), "path": str(p.relative_to(wh.root))} for p in wh.files(FACTS, {"lang": lang})
+            ]
+        try:
+            results = self.runner.map(probe_task, self._tasks(run.run_id, model, source, todo, sizes), "probe")
+        finally:
+            wh.discard_staging(run.run_id)
+        return self._finish(run, model, results, done)
+
+    def _tasks(
+        self, run_id: str, model: str, source: Path, todo: dict[str, list[str]], sizes: dict[str, int]
+    ) -> list[dict]:
+        """One task per group of languages that share the same protocols, balanced across task slots."""
+        cfg, wh = self.config, self.warehouse
+        n_tasks = max(1, cfg.spark_tasks)
+        tasks = []
+        for protocols in sorted({tuple(p) for p in todo.values()}):
+            langs = {lang: sizes[lang] for lang, ps in todo.items() if tuple(ps) == protocols}
+            for group in balanced_shards(langs, min(n_tasks, len(langs))):
+                tasks.append(
+                    {
+                        "run_id": run_id,
+                        "warehouse": str(wh.root),
+                        "model": model,
+                        "model_dir": str(source),
+                        "device": cfg.device,
+                        "langs": sorted(group),
+                        "facts_files": {lang: str(wh.files(FACTS, {"lang": lang})[0]) for lang in group},
+                        "protocols": list(protocols),
+                        "neurons": cfg.neurons,
+                        "max_tokens": cfg.max_tokens,
+                        "top_k": cfg.top_k,
+                    }
+                )
+        return tasks
+
+    def _finish(self, run: RunRecord, model: str, results: list[dict], done: list[str]) -> dict:
+        per_lang = sorted((s for r in results for s in r["langs"]), key=lambda s: s["lang"])
+        unusable: Counter = Counter()
+        for s in per_lang:
+            unusable.update(s["unusable"])
+        run.records_in = sum(s["facts"] for s in per_lang)
+        run.records_out = sum(s["probed"] for s in per_lang)
+        run.records_quarantined = sum(unusable.values())
+        devices = sorted({f"{r['device']} {r['dtype']}" for r in results})
+        p_at_1 = {
+            protocol: {s["lang"]: s["correct"][protocol] for s in per_lang if protocol in s["correct"]}
+            for protocol in self.config.protocol
+        }
+        run.outputs = {
+            "predictions": [f"predictions/model={model}/lang={s['lang']}/protocol={p}" for s in per_lang
+                            for p in s["correct"]],
+            "neurons": [f"neurons/model={model}/lang={s['lang']}/protocol={p}" for s in per_lang for p in s["neurons"]],
+        }  # fmt: skip
+        run.extra = {
+            "model": model,
+            "devices": devices,
+            "max_tokens": sorted({r["max_tokens"] for r in results}),
+            "queries": sum(s["queries"] for s in per_lang),
+            "tokens": sum(s["tokens"] for s in per_lang),
+            "correct_by_relation": p_at_1,
+            "neurons": {p: sum(s["neurons"].get(p, 0) for s in per_lang) for p in self.config.protocol},
+            "already_finished": done,
+            "languages": {s["lang"]: {k: v for k, v in s.items() if k != "correct"} for s in per_lang},
+        }
+        summary = overall_p_at_1(p_at_1)
+        message = (
+            f"probe: model {model} on {', '.join(devices)}: {run.records_out:,} facts in {len(per_lang)} language(s), "
+            f"{run.extra['queries']:,} queries; P@1 {summary}"
+        )
+        if self.config.neurons:
+            message += "; neurons for " + ", ".join(f"{n:,} {p} facts" for p, n in run.extra["neurons"].items())
+        if done:
+            message += f"; {len(done)} finished partition(s) skipped"
+        if unusable:
+            message += f"; {run.records_quarantined:,} facts could not be probed ({counts_line(unusable)}), quarantined"
+        out = self.finish(run, message, [s["lang"] for s in per_lang])
+        out["table"] = language_table(p_at_1, {s["lang"]: s["facts"] for s in per_lang})
+        return out
