@@ -15,11 +15,20 @@ from probing.batching import padded_batches
 from probing.models import LoadedModel
 
 
+def hidden_at_masks(loaded: LoadedModel, ids: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+    """``[masks in batch, hidden]`` last hidden states at the masks, in row-major (row, position) order."""
+    hidden = loaded.model.base_model(input_ids=ids, attention_mask=attention).last_hidden_state  # [b, t, h]
+    return hidden[ids == loaded.tokenizer.mask_token_id]
+
+
+def lm_head(loaded: LoadedModel, hidden: torch.Tensor) -> torch.Tensor:
+    """The model's own LM head (transform and vocabulary projection) on some hidden states."""
+    return getattr(loaded.model, loaded.family.lm_head)(hidden)
+
+
 def logits_at_masks(loaded: LoadedModel, ids: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
     """``[masks in batch, vocab]`` logits on the device, masks in row-major (row, position) order."""
-    hidden = loaded.model.base_model(input_ids=ids, attention_mask=attention).last_hidden_state  # [b, t, h]
-    head = getattr(loaded.model, loaded.family.lm_head)
-    return head(hidden[ids == loaded.tokenizer.mask_token_id])
+    return lm_head(loaded, hidden_at_masks(loaded, ids, attention))
 
 
 def mask_logits(loaded: LoadedModel, texts: Sequence[str], max_tokens: int = 4096) -> list[torch.Tensor]:

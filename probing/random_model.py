@@ -22,7 +22,7 @@ class Size:
     num_hidden_layers: int = 2
     num_attention_heads: int = 2
     intermediate_size: int = 37
-    max_position_embeddings: int = 128
+    max_position_embeddings: int = 512
 
 
 TINY = Size()
@@ -60,3 +60,45 @@ def save_random_xlmr(directory: Path, tokenizer_json: Path, size: Size = TINY, s
     XLMRobertaForMaskedLM(config).save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+def mlama_texts(mlama: Path) -> list[str]:
+    """Every label and template of an mLAMA directory, in a stable order (a vocabulary to train on)."""
+    import json
+
+    texts = []
+    for path in sorted(mlama.glob("*/*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            texts += [row[key] for key in ("sub_label", "obj_label", "template") if isinstance(row.get(key), str)]
+    return texts
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m probing.random_model OUT --family bert --mlama DIR`` (or ``--tokenizer FILE``)."""
+    import argparse
+
+    from tracer.tokenization.wordpiece import train_wordpiece
+
+    parser = argparse.ArgumentParser(description="Save a masked LM with random weights (tests, demo, benchmarks).")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--family", choices=("bert", "xlm-roberta"), default="bert")
+    parser.add_argument("--tokenizer", type=Path, help="tokenizer.json (XLM-R: required; BERT: a WordPiece one)")
+    parser.add_argument("--mlama", type=Path, help="BERT: train a WordPiece vocabulary on these labels instead")
+    parser.add_argument("--vocab", type=int, default=16000, help="WordPiece vocabulary size with --mlama")
+    parser.add_argument("--size", choices=("tiny", "base"), default="tiny")
+    args = parser.parse_args(argv)
+    size = BASE if args.size == "base" else TINY
+    args.out.mkdir(parents=True, exist_ok=True)
+    tokenizer = args.tokenizer
+    if args.family == "bert" and args.mlama:
+        tokenizer = args.out / "trained-wordpiece.json"
+        train_wordpiece(mlama_texts(args.mlama), args.vocab).save(str(tokenizer))
+    if tokenizer is None:
+        parser.error("pass --tokenizer (or --mlama for a BERT)")
+    save = save_random_bert if args.family == "bert" else save_random_xlmr
+    print(save(args.out, tokenizer, size))
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,7 @@ import bz2
 import re
 from pathlib import Path
 
-from tokenizers import Tokenizer
+from tracer.tokenization.wordpiece import train_wordpiece  # noqa: F401 - re-exported for the tests
 
 HEADER = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10" xml:lang="en">
   <siteinfo>
@@ -59,20 +59,6 @@ def article_count(xml: bytes) -> int:
         if is_article and b"<redirect" not in page:
             count += 1
     return count
-
-
-def train_wordpiece(texts: list[str], vocab_size: int = 3000) -> Tokenizer:
-    """A cased WordPiece tokenizer with mBERT's normalizer and pre-tokenizer, trained on fixture text."""
-    from tokenizers import models, normalizers, pre_tokenizers, trainers
-
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, handle_chinese_chars=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False
-    )
-    tok.train_from_iterator(texts, trainer)
-    return tok
 
 
 def write_mlama(root: Path, lang: str, relations: dict[str, list[tuple[str, str]]], templates: bool = True) -> Path:

@@ -35,19 +35,25 @@ def sample_dumps() -> list[str]:
     return sorted(str(p) for p in DEMO_DATA.glob("*.xml"))
 
 
-def build_wordpiece(texts: list[str], path: Path, words: int = 1500) -> Path:
+def build_wordpiece(texts: list[str], path: Path, words: int = 1500, chars: int | None = None) -> Path:
     """A small cased WordPiece tokenizer (mBERT's pipeline) whose vocabulary is built deterministically:
-    special tokens, every character (alone and as a ``##`` continuation), then the most frequent
-    words, ties broken alphabetically. (The ``tokenizers`` trainers break ties by hash order, so
-    two runs could differ, and with them the tokenizer id.)"""
+    special tokens, every character (or the ``chars`` most frequent; a word with another one becomes
+    ``[UNK]``), alone and as a ``##`` continuation, then the most frequent words, ties broken
+    alphabetically. (The ``tokenizers`` trainers break ties by hash order, so two runs could
+    differ, and with them the tokenizer id.)"""
     normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False, handle_chinese_chars=True)
     pre = pre_tokenizers.BertPreTokenizer()
     counts: Counter[str] = Counter()
     for text in texts:
         counts.update(w for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(text)))
-    chars = sorted({c for w in counts for c in w})
+    char_counts: Counter[str] = Counter()
+    for word, n in counts.items():
+        for c in word:
+            char_counts[c] += n
+    kept = sorted(char_counts, key=lambda c: (-char_counts[c], c))[:chars] if chars else char_counts
+    chars_kept = sorted(kept)
     frequent = [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if len(w) > 1][:words]
-    vocab_list = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars), *frequent]
+    vocab_list = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars_kept, *(f"##{c}" for c in chars_kept), *frequent]
     vocab = {token: i for i, token in enumerate(dict.fromkeys(vocab_list))}
     tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
     tokenizer.normalizer = normalizer
