@@ -101,7 +101,7 @@ def probe_language(
 
 
 def predictions_table(loaded: LoadedModel, results: Sequence[Result]) -> pa.Table:
-    texts = loaded.tokenizer.batch_decode([r.predicted_ids for r in results])
+    texts = loaded.tokenizer.batch_decode([r.predicted_ids for r in results]) if results else []
     return pa.Table.from_pydict(
         {
             "uuid": [r.uuid for r in results],

@@ -170,7 +170,7 @@ FACT_PRESENCE = Table(
     ),
 )
 
-MODEL = Column("model", "string", "Probed model id `<name>-<sha1 prefix of its config and weights index>`.")
+MODEL = Column("model", "string", "Probed model id `<dir name>-<sha1 prefix of its config, tokenizer and weights>`.")
 PROTOCOL = Column("protocol", "string", "`full-match` (the paper's) or `candidates` (mLAMA's typed querying).")
 
 PREDICTIONS = Table(

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
 from schemas.tables import PAGES
+from tracer.stages.common import LocalRunner
 from tracer.stages.extract import ExtractConfig, ExtractStage
 from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.stages.segment import SegmentConfig, SegmentStage
@@ -63,6 +64,20 @@ def build_wordpiece(texts: list[str], path: Path, words: int = 1500, chars: int 
     return path
 
 
+def _probe(root: Path, tokenizer: Path) -> str:
+    """Probe the demo facts with a tiny BERT of random weights around the demo tokenizer (so P@1 is
+    about chance: the point is the tables, not the answers)."""
+    from probing.random_model import save_random_bert
+    from probing.stage import ProbeConfig, ProbeStage
+
+    model = save_random_bert(root / "demo-model", tokenizer)
+    config = ProbeConfig(
+        model=str(model), warehouse=str(root), protocol=["full-match", "candidates"], neurons=True, top_k=10
+    )
+    out = ProbeStage(config, LocalRunner()).run()
+    return f"{out['message']}\n{out['table']}"
+
+
 def run_demo(warehouse: str, master: str | None = None) -> str:
     from tracer.spark.runner import SparkRunner
     from tracer.spark.session import spark_session
@@ -87,6 +102,7 @@ def run_demo(warehouse: str, master: str | None = None) -> str:
     lines.append(FactsStage(FactsConfig(mlama=str(DEMO_DATA / "mlama"), warehouse=warehouse), runner).run()["message"])
     for mode in ("tokens", "text"):
         lines.append(TraceStage(TraceConfig(warehouse=warehouse, mode=mode), runner).run()["message"])
+    lines.append(_probe(root, tokenizer))
     lines.append(
         f"tables written under {wh.root}: "
         + ", ".join(sorted(p.name for p in wh.root.iterdir() if not p.name.startswith(("_", "demo-"))))

@@ -2,11 +2,11 @@
 
 import pytest
 
-from schemas import FACT_PRESENCE, FACTS, PAGES, QUARANTINE, SEGMENTS
+from schemas import FACT_PRESENCE, FACTS, NEURONS, PAGES, PREDICTIONS, QUARANTINE, SEGMENTS
 from tracer.demo import run_demo
 from tracer.warehouse import Warehouse
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.probing]
 
 
 def contents(wh: Warehouse) -> dict:
@@ -20,6 +20,8 @@ def contents(wh: Warehouse) -> dict:
         "quarantine": wh.read(QUARANTINE).num_rows,
         "facts": wh.read(FACTS).num_rows,
         "presence": presence,
+        "predictions": sorted(wh.read(PREDICTIONS).to_pylist(), key=lambda r: (r["protocol"], r["lang"], r["uuid"])),
+        "neurons": sorted(wh.read(NEURONS).to_pylist(), key=lambda r: (r["protocol"], r["lang"], r["uuid"])),
     }
 
 
@@ -41,5 +43,6 @@ def test_demo_runs_and_reruns_identically(spark, tmp_path):
         assert present[(mode, "zh", "demo-p37-beijing")]
     # 英国/伦敦 (simplified labels) against the traditional 倫敦 article: only text mode converts scripts
     assert present[("text", "zh", "demo-p36-uk")] and present[("tokens", "zh", "demo-p36-uk")] is False
+    assert len(first["predictions"]) == 2 * 17 and "P@1 full-match" in summary and "candidates" in summary
     run_demo(str(tmp_path / "demo"))
     assert contents(Warehouse(tmp_path / "demo")) == first
