@@ -1,6 +1,6 @@
 # One image that runs every factrace stage: Java + Spark (pyspark) + the package.
-# The probing stage (issue 4) needs torch: build with --build-arg EXTRAS=spark,query,probing,
-# and a CUDA base (e.g. --build-arg BASE=nvidia/cuda:12.4.1-runtime-ubuntu22.04 plus python3.11).
+# The probe stage needs torch: build with --build-arg EXTRAS=spark,query,probing (PyPI's torch wheel
+# carries CUDA), on a CUDA base for GPU nodes (e.g. BASE=nvidia/cuda:12.4.1-runtime-ubuntu22.04 + python3.11).
 ARG BASE=python:3.11-slim-bookworm
 FROM ${BASE}
 ARG EXTRAS=spark,query

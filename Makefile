@@ -45,6 +45,7 @@ bench: venv
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/segment.py
 	$(BIN)/python bench/trace.py
+	$(BIN)/python bench/probe.py
 
 clean:
 	rm -rf $(VENV) demo-warehouse .pytest_cache bench/.venvs

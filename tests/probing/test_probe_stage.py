@@ -13,7 +13,7 @@ from probing.models import load_masked_lm
 from probing.stage import ProbeStage, balanced_shards
 from schemas import NEURONS, PREDICTIONS, QUARANTINE, RUNS
 from tests.helpers import write_mlama
-from tracer.cli import main
+from tracer.cli import main, run_probe
 from tracer.errors import InputNotFound
 from tracer.stages.common import LocalRunner
 from tracer.stages.facts import FactsConfig, FactsStage
@@ -109,12 +109,17 @@ def test_shards_split_the_languages_and_cover_them_once(tiny_bert, tmp_path):
 
 @pytest.mark.spark
 def test_spark_tasks_write_the_same_tables_as_one_process(tiny_bert, tmp_path, spark):
-    from tracer.spark.runner import SparkRunner
-
     here, there = facts_warehouse(tmp_path / "here"), facts_warehouse(tmp_path / "there")
     probe(here, tiny_bert, protocol=["full-match", "candidates"])
-    probe(there, tiny_bert, SparkRunner(spark), protocol=["full-match", "candidates"], spark_tasks=2)
+    # as jobs/probe.py runs it: --spark-tasks -1 = Spark's default parallelism (2 on local[2])
+    config = ProbeConfig(
+        model=str(tiny_bert), warehouse=str(there.root), model_id="tiny", protocol=["full-match", "candidates"],
+        spark_tasks=-1,
+    )  # fmt: skip
+    assert "P@1 full-match" in run_probe(config)
     assert contents(here, PREDICTIONS) == contents(there, PREDICTIONS)
+    [run] = [r for r in there.read(RUNS).to_pylist() if r["stage"] == "probe"]
+    assert '"spark_tasks": 2' in run["parameters"]
 
 
 def test_cli_reports_p_at_1_per_language_and_fails_clearly(tiny_bert, tmp_path, capsys):
