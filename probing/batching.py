@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
 
 
@@ -34,12 +35,12 @@ def token_batches(lengths: Sequence[int], max_tokens: int = 4096, multiple: int 
 def padded(rows: Sequence[Sequence[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """(input ids, attention mask) for id lists, right-padded to a multiple of 8, on ``device``."""
     width = pad_to(max(len(r) for r in rows))
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    ids = np.full((len(rows), width), pad_id, dtype=np.int64)
+    attention = np.zeros((len(rows), width), dtype=np.int64)
     for n, row in enumerate(rows):
-        ids[n, : len(row)] = torch.tensor(row, dtype=torch.long)
+        ids[n, : len(row)] = row
         attention[n, : len(row)] = 1
-    return ids.to(device, non_blocking=True), attention.to(device, non_blocking=True)
+    return torch.from_numpy(ids).to(device), torch.from_numpy(attention).to(device)
 
 
 def padded_batches(
