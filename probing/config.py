@@ -27,6 +27,12 @@ class ProbeConfig:
     top_k: int = option(50, help="neurons kept per fact")
     model_id: str = option("", help="partition value for the model (default: <directory name>-<sha1 of its files>)")
 
+    def __post_init__(self) -> None:
+        unknown = [p for p in self.protocol if p not in PROTOCOL_NAMES]
+        if unknown or not self.protocol:
+            raise ConfigError(f"--protocol: choose from {', '.join(PROTOCOL_NAMES)}; got {unknown or 'none'}")
+        self.protocol = list(dict.fromkeys(self.protocol))
+
     def shard_of(self) -> tuple[int, int]:
         """(i, n) from ``--shard i/n``; (0, 1) when not sharded."""
         if not self.shard:
