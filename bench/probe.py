@@ -143,7 +143,7 @@ def bench_full(vocab: int, device: str, neurons: bool) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--facts", type=int, default=15, help="facts per relation (8 relations)")
+    parser.add_argument("--facts", type=int, default=40, help="facts per relation (8 relations)")
     parser.add_argument("--sizes", nargs="+", default=["tiny", "base"], choices=["tiny", "base"])
     parser.add_argument("--vocab", type=int, default=119547)
     parser.add_argument("--full", action="store_true", help="also probe all of mLAMA with the base model")

@@ -1,4 +1,5 @@
-"""``spark-submit jobs/*.py`` in local mode and on a standalone cluster on loopback: identical tables."""
+"""``spark-submit jobs/*.py`` on a standalone cluster on loopback writes the same tables as the stages run
+in-process (local-mode Spark through the same code is covered by the CLI tests)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from schemas import FACT_PRESENCE, PAGES, SEGMENTS
 from tests.conftest import REPO
 from tests.helpers import dump_xml, page_xml, train_wordpiece, write_dump, write_mlama
 from tracer.stages.common import LocalRunner
+from tracer.stages.extract import ExtractConfig, ExtractStage
 from tracer.stages.facts import FactsConfig, FactsStage
+from tracer.stages.segment import SegmentConfig, SegmentStage
+from tracer.stages.trace import TraceConfig, TraceStage
 from tracer.warehouse import Warehouse
 
 SPARK_BIN = Path(pyspark.__file__).parent / "bin"
@@ -53,6 +57,20 @@ def run_all_stages(master: str, dump: Path, tok: Path, mlama: Path, wh: Path) ->
     assert "segment: 40 pages ->" in out
     FactsStage(FactsConfig(mlama=str(mlama), warehouse=str(wh)), LocalRunner()).run()  # jobs/facts.py: test_cli
     assert "trace (tokens): 6 facts" in submit(master, "trace.py", "--warehouse", str(wh))
+    return tables(wh)
+
+
+def run_in_process(dump: Path, tok: Path, mlama: Path, wh: Path) -> tuple[list, list, list]:
+    """The same stages with the same options, run in this process without Spark."""
+    runner = LocalRunner()
+    ExtractStage(ExtractConfig(dumps=[str(dump)], warehouse=str(wh), split_mb=0.002), runner).run()
+    SegmentStage(SegmentConfig(warehouse=str(wh), tokenizer=str(tok), max_tokens=48), runner).run()
+    FactsStage(FactsConfig(mlama=str(mlama), warehouse=str(wh)), runner).run()
+    TraceStage(TraceConfig(warehouse=str(wh)), runner).run()
+    return tables(wh)
+
+
+def tables(wh: Path) -> tuple[list, list, list]:
     w = Warehouse(wh)
     key = lambda r: (r["page_id"], r.get("seg_no", 0))  # noqa: E731
     presence = sorted(w.read(FACT_PRESENCE).to_pylist(), key=lambda r: r["uuid"])
@@ -108,7 +126,7 @@ class StandaloneCluster:
                 p.kill()
 
 
-def test_spark_submit_local_and_standalone_cluster_give_identical_tables(tmp_path):
+def test_spark_submit_on_a_standalone_cluster_equals_the_stages_in_process(tmp_path):
     pages = [page_xml(i, f"Town {i}", f"Town {i} lies in [[Region {i % 3}]]. " * 300) for i in range(1, 41)]
     dump = write_dump(tmp_path / "testwiki-20240101-pages-articles.xml.bz2", dump_xml(pages), compress=True)
     tok = tmp_path / "tok.json"
@@ -118,7 +136,7 @@ def test_spark_submit_local_and_standalone_cluster_give_identical_tables(tmp_pat
     mlama = tmp_path / "mlama"
     write_mlama(mlama, "test", {"P131": pairs})  # testwiki traces as language "test"
 
-    local = run_all_stages("local[2]", dump, tok, mlama, tmp_path / "wh-local")
+    local = run_in_process(dump, tok, mlama, tmp_path / "wh-local")
     with StandaloneCluster(tmp_path) as url:
         cluster = run_all_stages(url, dump, tok, mlama, tmp_path / "wh-cluster")
     assert cluster[0] == local[0] and len(local[0]) == 40
