@@ -86,10 +86,8 @@ def run_queries(
             members = [units[i] for i in batch]
             ids, attention = padded([prompts[p].ids(k) for p, k in members], pad, loaded.device)
             hidden = hidden_at_masks(loaded, ids, attention)  # [sum of k, hidden], query after query
-            for group in _head_groups(members, head_budget(loaded.device) // vocab):
-                first = sum(k for _, k in members[: group.start])
-                masks = sum(k for _, k in members[group])
-                _reduce(loaded, hidden[first : first + masks], members[group], prompts, index, results)
+            for group, rows in _head_groups(members, head_budget(loaded.device) // vocab):
+                _reduce(loaded, hidden[rows], members[group], prompts, index, results)
             if progress is not None:
                 progress(len(batch))
     return results
@@ -100,15 +98,16 @@ def head_budget(device: torch.device) -> int:
     return (1 << 27) if device.type == "cuda" else (1 << 22)
 
 
-def _head_groups(members: list[tuple[int, int]], max_masks: int) -> list[slice]:
-    """Consecutive runs of queries with at most ``max_masks`` masks in all (at least one query each)."""
-    groups, start, masks = [], 0, 0
+def _head_groups(members: list[tuple[int, int]], max_masks: int) -> list[tuple[slice, slice]]:
+    """Consecutive runs of queries with at most ``max_masks`` masks in all (at least one query each):
+    (the queries, their mask rows)."""
+    groups, start, first, row = [], 0, 0, 0
     for i, (_, k) in enumerate(members):
-        if i > start and masks + k > max_masks:
-            groups.append(slice(start, i))
-            start, masks = i, 0
-        masks += k
-    groups.append(slice(start, len(members)))
+        if i > start and row + k - first > max_masks:
+            groups.append((slice(start, i), slice(first, row)))
+            start, first = i, row
+        row += k
+    groups.append((slice(start, len(members)), slice(first, row)))
     return groups
 
 

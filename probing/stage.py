@@ -27,6 +27,7 @@ from tracer.errors import InputNotFound
 from tracer.records import Quarantined
 from tracer.runs import RunRecord, file_digest, new_run_id
 from tracer.stages.common import Stage, counts_line, write_quarantine
+from tracer.stages.facts import NO_DUMP
 from tracer.warehouse import Warehouse, write_table
 
 if TYPE_CHECKING:  # torch stays out of the driver until a task runs
@@ -35,7 +36,6 @@ if TYPE_CHECKING:  # torch stays out of the driver until a task runs
 
 log = logging.getLogger("factrace.probe")
 STAGE = "probe"
-NO_DUMP = "none"
 FACT_COLUMNS = ["uuid", "relation", "subject_label", "object_label", "template"]
 
 
@@ -159,10 +159,7 @@ class ProbeStage(Stage):
         unknown = sorted(set(cfg.langs) - set(available))
         if unknown:
             raise InputNotFound(f"no facts for {unknown} in {wh.root}; facts exist for {', '.join(available)}")
-        sizes = {
-            lang: sum(pq.ParquetFile(p).metadata.num_rows for p in wh.files(FACTS, {"lang": lang}))
-            for lang in (cfg.langs or available)
-        }
+        sizes = {lang: wh.row_count(FACTS, {"lang": lang}) for lang in (cfg.langs or available)}
         i, n = cfg.shard_of()
         mine = sorted(balanced_shards(sizes, n)[i])
         todo, done = {}, []

@@ -111,6 +111,10 @@ class Warehouse:
     def files(self, table: Table, values: dict[str, str]) -> list[Path]:
         return sorted(self.partition_dir(table, values).glob("part-*.parquet"))
 
+    def row_count(self, table: Table, values: dict[str, str]) -> int:
+        """Rows of one published partition, from the Parquet footers (no data read)."""
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in self.files(table, values))
+
     def read(self, table: Table, columns: list[str] | None = None, **filters: Sequence[str] | str | None) -> pa.Table:
         """Published rows of a table (partition columns as strings), optionally filtered by partition."""
         parts = self.partitions(table, **filters) if table.partitions else [{}]
