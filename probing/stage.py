@@ -28,6 +28,7 @@ from tracer.records import Quarantined
 from tracer.runs import RunRecord, file_digest, new_run_id
 from tracer.stages.common import Stage, counts_line, write_quarantine
 from tracer.stages.facts import NO_DUMP
+from tracer.tokenization.loading import load_tokenizer
 from tracer.warehouse import Warehouse, write_table
 
 if TYPE_CHECKING:  # torch stays out of the driver until a task runs
@@ -182,6 +183,7 @@ class ProbeStage(Stage):
             message = f"probe: nothing to do for model {model}: all {len(done)} partition(s) are finished"
             return {"run": None, "message": message, "partitions": []}
         run.inputs.append(file_digest(source / "config.json"))
+        wh.keep_tokenizer(model, load_tokenizer(str(source)).to_json())  # classify tokenizes labels with it
         for lang in todo:
             run.inputs += [
                 {**file_digest(p), "path": str(p.relative_to(wh.root))} for p in wh.files(FACTS, {"lang": lang})

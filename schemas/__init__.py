@@ -1,8 +1,11 @@
 """Single source of truth for every factrace table (see ``schemas.tables``)."""
 
 from schemas.tables import (
+    FACT_CLASSES,
     FACT_PRESENCE,
     FACTS,
+    LANGUAGE_PAIRS,
+    LANGUAGE_STATS,
     NEURONS,
     PAGES,
     PREDICTIONS,
@@ -18,7 +21,10 @@ from schemas.tables import (
 
 __all__ = [
     "FACTS",
+    "FACT_CLASSES",
     "FACT_PRESENCE",
+    "LANGUAGE_PAIRS",
+    "LANGUAGE_STATS",
     "NEURONS",
     "PAGES",
     "PREDICTIONS",

@@ -205,6 +205,149 @@ NEURONS = Table(
     key=("uuid",),
 )
 
+CLASS_PARTITIONS = (DUMP, MODEL, LANG, PROTOCOL)
+
+FACT_CLASSES = Table(
+    name="fact_classes",
+    doc="One row per probed fact: correct or not, present in the corpus or not, and for correct facts where "
+    "the model got it from (language-independent, shared, transferred) and why an absent fact was predictable.",
+    columns=(
+        Column("uuid", "string", "Fact (see `facts`)."),
+        Column("relation", "string", "Relation of the fact."),
+        Column("subject_label", "string", "Subject label in this language."),
+        Column("object_label", "string", "Object label in this language."),
+        Column("correct", "bool", "The probe's verdict under `protocol` (see `predictions`)."),
+        Column(
+            "present",
+            "bool",
+            "From `fact_presence`; null when the language has no corpus in this dump or the label is flagged.",
+            nullable=True,
+        ),
+        Column(
+            "cooccurrence_segments",
+            "int64",
+            "Segments where subject and object co-occur; null untraced.",
+            nullable=True,
+        ),
+        Column("evidence", "list<evidence>", "First co-occurrence segments `(page_id, seg_no)`; empty when none."),
+        Column(
+            "similarity",
+            "float64",
+            "Best Jaccard of this fact's top neurons with the same fact's in another language where it is also "
+            "correct; null when it has no neurons or is correct nowhere else.",
+            nullable=True,
+        ),
+        Column("similar_lang", "string", "The language of `similarity` (ties: the smallest code).", nullable=True),
+        Column("threshold", "float64", "Calibrated threshold `similarity` must exceed (also in `runs`)."),
+        Column(
+            "cross_lingual",
+            "bool",
+            "`similarity > threshold` (false when correct in no other language); null when the fact has no neurons.",
+            nullable=True,
+        ),
+        Column(
+            "pattern",
+            "string",
+            "Correct facts: `language-independent` (not cross-lingual), `shared` (cross-lingual, present) or "
+            "`transferred` (cross-lingual, absent); null when wrong or undecidable (see `undecided`).",
+            nullable=True,
+        ),
+        Column(
+            "undecided",
+            "string",
+            "Why a correct fact has no pattern: `no_neurons` (its relation had one correct fact) or "
+            "`no_presence` (cross-lingual, but the corpus could not say present or absent).",
+            nullable=True,
+        ),
+        Column(
+            "coarse_class",
+            "string",
+            "The paper's coarser view: `correct-present`, `correct-absent`, `correct-untraced`; null when wrong.",
+            nullable=True,
+        ),
+        Column(
+            "absent_type",
+            "string",
+            "Correct and absent facts, first rule that applies: `object_in_subject`, `shared_token`, "
+            "`naming_cue`, `other`.",
+            nullable=True,
+        ),
+        Column(
+            "absent_group",
+            "string",
+            "`shared_entity_tokens` (the first two absent types), `naming_cue` or `other`.",
+            nullable=True,
+        ),
+    ),
+    partitions=CLASS_PARTITIONS,
+    key=("uuid",),
+    notes=(
+        "`protocol` is a partition level beyond DESIGN's [dump, model, lang]: correctness, and with it every "
+        "class, depends on the protocol. A language with facts but no corpus in any dump is classified under "
+        "`dump=none`, with null `present`.",
+    ),
+)
+
+LANGUAGE_STATS = Table(
+    name="language_stats",
+    doc="One row per language: corpus size, queries, P@1, absence rates and the counts of every class.",
+    columns=(
+        Column("lang", "string", "mLAMA language code."),
+        Column("traced", "bool", "The language has a corpus (fact_presence rows) in this dump."),
+        Column("pages", "int64", "Articles of the language's wiki in this dump (0 untraced)."),
+        Column("segments", "int64", "Segments of those articles, for the presence tokenizer."),
+        Column("tokens", "int64", "Tokens in those segments."),
+        Column("text_bytes", "int64", "UTF-8 bytes of the clean text of those articles."),
+        Column("queries", "int64", "Probed facts (rows of `fact_classes`)."),
+        Column("correct", "int64", "Correctly predicted facts."),
+        Column("p_at_1", "float64", "`correct / queries`."),
+        Column("mean_object_tokens", "float64", "Mean object length in the model's tokens."),
+        Column("present", "int64", "Facts present in the corpus."),
+        Column("absent", "int64", "Facts absent from the corpus."),
+        Column("absence_rate", "float64", "`absent / (present + absent)`; null untraced.", nullable=True),
+        Column("correct_present", "int64", "Correct facts present in the corpus."),
+        Column("correct_absent", "int64", "Correct facts absent from the corpus."),
+        Column(
+            "correct_absence_rate",
+            "float64",
+            "`correct_absent / (correct_present + correct_absent)`; null when undefined.",
+            nullable=True,
+        ),
+        Column("language_independent", "int64", "Correct facts of pattern `language-independent`."),
+        Column("shared", "int64", "Correct facts of pattern `shared`."),
+        Column("transferred", "int64", "Correct facts of pattern `transferred`."),
+        Column("undecided", "int64", "Correct facts without a pattern (see `fact_classes.undecided`)."),
+        Column("object_in_subject", "int64", "Correct absent facts of absent type `object_in_subject`."),
+        Column("shared_token", "int64", "... of absent type `shared_token`."),
+        Column("naming_cue", "int64", "... of absent type `naming_cue`."),
+        Column("other", "int64", "... of absent type `other`."),
+        Column("mean_similarity", "float64", "Mean `similarity` over the correct facts that have one.", nullable=True),
+    ),
+    partitions=(DUMP, MODEL, PROTOCOL),
+    key=("lang",),
+)
+
+LANGUAGE_PAIRS = Table(
+    name="language_pairs",
+    doc="One row per ordered pair of languages: how many correct facts they share and how alike their "
+    "neurons are for those facts.",
+    columns=(
+        Column("lang", "string", "First language."),
+        Column("other_lang", "string", "Second language."),
+        Column("both_correct", "int64", "Facts correct in both."),
+        Column("correct_jaccard", "float64", "Jaccard of the two sets of correct facts (uuids).", nullable=True),
+        Column("neuron_pairs", "int64", "Facts correct in both that have neurons in both."),
+        Column(
+            "neuron_jaccard",
+            "float64",
+            "Mean Jaccard of the same fact's top neurons in the two languages; null without pairs.",
+            nullable=True,
+        ),
+    ),
+    partitions=(DUMP, MODEL, PROTOCOL),
+    key=("lang", "other_lang"),
+)
+
 QUARANTINE = Table(
     name="quarantine",
     doc="Every input record a stage could not use, with the reason. Nothing is dropped silently. "
@@ -259,7 +402,20 @@ RUNS = Table(
 )
 
 TABLES: dict[str, Table] = {
-    t.name: t for t in (PAGES, SEGMENTS, FACTS, FACT_PRESENCE, PREDICTIONS, NEURONS, QUARANTINE, RUNS)
+    t.name: t
+    for t in (
+        PAGES,
+        SEGMENTS,
+        FACTS,
+        FACT_PRESENCE,
+        PREDICTIONS,
+        NEURONS,
+        FACT_CLASSES,
+        LANGUAGE_STATS,
+        LANGUAGE_PAIRS,
+        QUARANTINE,
+        RUNS,
+    )
 }
 
 

@@ -12,6 +12,7 @@ from tracer import __version__
 from tracer.config import add_arguments, from_args
 from tracer.errors import FactraceError
 from tracer.query import QueryConfig, run_query
+from tracer.stages.classify import ClassifyConfig, ClassifyStage
 from tracer.stages.common import LocalRunner, TaskRunner
 from tracer.stages.extract import ExtractConfig, ExtractStage
 from tracer.stages.facts import FactsConfig, FactsStage
@@ -61,6 +62,10 @@ def run_probe(config: ProbeConfig, master: str | None = None) -> str:
     return out["message"] + (f"\n{out['table']}" if out.get("table") else "")
 
 
+def run_classify(config: ClassifyConfig, master: str | None = None) -> str:
+    return ClassifyStage(config, _spark_runner("classify", master)).run()["message"]
+
+
 def _query(config: QueryConfig, master: str | None = None) -> str:
     return run_query(config)
 
@@ -77,6 +82,11 @@ COMMANDS: dict[str, tuple[str, type | None, Callable]] = {
     "facts": ("mLAMA directory -> facts (one partition per language)", FactsConfig, run_facts),
     "trace": ("segments x facts -> fact_presence (--mode tokens|text)", TraceConfig, run_trace),
     "probe": ("facts x masked LM -> predictions, neurons (--protocol full-match|candidates)", ProbeConfig, run_probe),
+    "classify": (
+        "fact_presence x predictions x neurons -> fact_classes, language_stats, language_pairs",
+        ClassifyConfig,
+        run_classify,
+    ),
     "query": ("run SQL over the warehouse tables in embedded DuckDB", QueryConfig, _query),
     "demo": ("run every stage that exists on the bundled sample", None, _demo),
 }

@@ -33,6 +33,11 @@ def _t2s() -> Callable[[str], str]:
     return opencc.OpenCC("t2s").convert
 
 
+def to_simplified(text: str) -> str:
+    """OpenCC traditional→simplified Chinese, nothing else."""
+    return _t2s()(text)
+
+
 def nfkc_casefold_t2s_v1(text: str) -> str:
     return _t2s()(nfkc_casefold_v1(text))
 
