@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-EXTRAS := spark,query,probing,dev
+EXTRAS := spark,query,report,probing,dev
 
-.PHONY: venv demo test test-fast lint docs bench clean java
+.PHONY: venv demo test test-fast lint docs bench clean java browser
 
 $(STAMP): setup.cfg pyproject.toml requirements/constraints.txt
 	@$(MAKE) --no-print-directory java
@@ -23,10 +23,16 @@ java:
 	  (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless) || \
 	  { echo "error: install Java 17 (e.g. apt-get install openjdk-17-jre-headless) and rerun"; exit 1; }; }
 
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "The report's browser test needs Chromium; installing Debian's chromium"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium) || \
+	  { echo "error: install chromium (apt-get install chromium), or deselect the test with -m 'not browser'"; exit 1; }; }
+
 demo: venv
 	$(BIN)/factrace demo --warehouse demo-warehouse
 
-test: venv
+test: venv browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m schemas.docs | diff -u docs/tables.md - || { echo "docs/tables.md is stale: run 'make docs'"; exit 1; }
 	$(BIN)/python -m pytest

@@ -12,6 +12,7 @@ from tracer import __version__
 from tracer.config import add_arguments, from_args
 from tracer.errors import FactraceError
 from tracer.query import QueryConfig, run_query
+from tracer.report.build import ReportConfig
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
 from tracer.stages.common import LocalRunner, TaskRunner
 from tracer.stages.extract import ExtractConfig, ExtractStage
@@ -70,6 +71,12 @@ def _query(config: QueryConfig, master: str | None = None) -> str:
     return run_query(config)
 
 
+def _report(config: ReportConfig, master: str | None = None) -> str:
+    from tracer.report.build import run_report
+
+    return run_report(config)
+
+
 def _demo(args: argparse.Namespace) -> str:
     from tracer.demo import run_demo
 
@@ -87,6 +94,7 @@ COMMANDS: dict[str, tuple[str, type | None, Callable]] = {
         ClassifyConfig,
         run_classify,
     ),
+    "report": ("the classified tables -> one offline HTML report with its CSVs", ReportConfig, _report),
     "query": ("run SQL over the warehouse tables in embedded DuckDB", QueryConfig, _query),
     "demo": ("run every stage that exists on the bundled sample", None, _demo),
 }

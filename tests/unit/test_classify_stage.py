@@ -2,89 +2,19 @@
 
 import json
 
-import pyarrow as pa
 import pytest
 
-from schemas.arrow import arrow_schema
-from schemas.tables import (
-    FACT_CLASSES,
-    FACT_PRESENCE,
-    FACTS,
-    LANGUAGE_PAIRS,
-    LANGUAGE_STATS,
-    NEURONS,
-    PAGES,
-    PREDICTIONS,
-    QUARANTINE,
-    RUNS,
-    SEGMENTS,
-)
-from tracer.demo import build_wordpiece
+from schemas.tables import FACT_CLASSES, LANGUAGE_PAIRS, LANGUAGE_STATS, QUARANTINE, RUNS
+from tests.classified import MODEL, build_warehouse
 from tracer.errors import InputNotFound
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
 from tracer.stages.common import LocalRunner
-from tracer.warehouse import Warehouse, write_table
-
-MODEL, DUMP, TOK = "tiny-0123456789", "20260101", "tok-abcdef0123"
-#          uuid    relation subject  object   correct by language    neurons by language
-FACTS_ = {
-    "f1": ("P36", "Paris City", "Paris", {"en": 1, "ja": 1, "zh": 1},
-           {"en": [1, 2, 3], "ja": [1, 2, 3], "zh": [1, 2, 4]}),
-    "f2": ("P36", "Tokyo", "Japan", {"en": 1, "ja": 1, "zh": 0}, {"en": [7, 8, 9], "ja": [10, 11, 12]}),
-    "f3": ("P36", "Kyiv", "Ukraine", {"en": 1, "ja": 0, "zh": 1}, {"en": [20, 21, 22], "zh": [20, 21, 22]}),
-    "f4": ("P103", "Jean Say", "French", {"en": 0, "ja": 1, "zh": 0}, {}),
-}  # fmt: skip
-PRESENT = {
-    "en": {"f1": True, "f2": True, "f3": False, "f4": True},
-    "ja": {"f1": False, "f2": True, "f3": None, "f4": False},
-}
-
-
-def put(wh: Warehouse, table, values: dict, rows: list[dict]) -> None:
-    write_table(wh.partition_dir(table, values) / "part-00000.parquet", pa.Table.from_pylist(rows, arrow_schema(table)))
+from tracer.warehouse import Warehouse
 
 
 @pytest.fixture
 def warehouse(tmp_path) -> Warehouse:
-    wh = Warehouse(tmp_path / "wh")
-    tokenizer = build_wordpiece(["Paris City Tokyo Japan Kyiv Ukraine Jean Say French"], tmp_path / "tok.json")
-    wh.keep_tokenizer(MODEL, tokenizer.read_text())
-    for lang in ("en", "ja", "zh"):
-        put(wh, FACTS, {"lang": lang}, [
-            {"uuid": u, "relation": r, "subject_label": s, "subject_uri": "Q1", "object_label": o, "object_uri": "Q2",
-             "template": "[X] : [Y]", "dataset": "TREx", "source": f"{lang}/{r}.jsonl", "line_no": 1}
-            for u, (r, s, o, _, _) in FACTS_.items()
-        ])  # fmt: skip
-        pred = {"model": MODEL, "lang": lang, "protocol": "full-match"}
-        put(wh, PREDICTIONS, pred, [
-            {"uuid": u, "relation": r, "n_masks_tried": 1, "matched_masks": None, "predicted_ids": [1],
-             "predicted_text": "x", "correct": bool(ok[lang]), "gold_rank": None, "gold_log_prob": None,
-             "intervention": "none"}
-            for u, (r, _, _, ok, _) in FACTS_.items()
-        ] + ([{"uuid": "gone", "relation": "P36", "n_masks_tried": 1, "matched_masks": None, "predicted_ids": [1],
-               "predicted_text": "x", "correct": True, "gold_rank": None, "gold_log_prob": None,
-               "intervention": "none"}] if lang == "en" else []))  # fmt: skip
-        put(wh, NEURONS, pred, [
-            {"uuid": u, "relation": r, "neuron_ids": n[lang], "scores": [1.0] * len(n[lang])}
-            for u, (r, _, _, _, n) in FACTS_.items() if lang in n
-        ])  # fmt: skip
-    for lang, present in PRESENT.items():
-        put(wh, FACT_PRESENCE, {"dump": DUMP, "lang": lang, "match_mode": "tokens", "tokenizer": TOK}, [
-            {"uuid": u, "relation": FACTS_[u][0], "subject_segments": 1, "object_segments": 1,
-             "cooccurrence_segments": int(bool(p)), "present": p,
-             "evidence": [{"page_id": 7, "seg_no": 0}] if p else [], "flags": [] if p is not None else ["x:y"],
-             "matcher": "tokens_v1"}
-            for u, p in present.items()
-        ])  # fmt: skip
-    put(wh, PAGES, {"dump": DUMP, "wiki": "enwiki"}, [
-        {"page_id": 7, "rev_id": 1, "title": "Paris", "text": "Paris é", "content_sha1": "0", "char_count": 7,
-         "paragraph_count": 1}
-    ])  # fmt: skip
-    put(wh, SEGMENTS, {"dump": DUMP, "wiki": "enwiki", "tokenizer": TOK}, [
-        {"page_id": 7, "seg_no": 0, "char_start": 0, "char_end": 7, "text": "Paris é", "token_count": 3,
-         "token_ids": [1, 2, 3], "content_sha1": "0"}
-    ])  # fmt: skip
-    return wh
+    return build_warehouse(tmp_path / "wh")
 
 
 def classify(wh: Warehouse, **kwargs) -> dict:

@@ -1,0 +1,186 @@
+"""``factrace report``: choose a classified slice, draw its figures, write ``report.html`` and ``csv/``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from tracer.classify.stats import correlations
+from tracer.config import option
+from tracer.report import figures
+from tracer.report.data import Slice, choose, load_slice
+from tracer.report.page import figure, page, table
+from tracer.warehouse import Warehouse
+
+log = logging.getLogger("factrace.report")
+DEFAULT_REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "reference"
+
+
+@dataclass
+class ReportConfig:
+    warehouse: str = option(help="warehouse directory (reads language_stats, language_pairs, fact_classes)")
+    out: str = option(help="directory for report.html and csv/")
+    dump: str = option("", help="dump label (default: the only one classified)")
+    model: str = option("", help="model id (default: the only one classified)")
+    protocol: str = option("", help="protocol (default: full-match when classified, else the only one)")
+    reference: str = option(
+        "", help="folder with p1_table_mbert_xlmr.csv for the paper's P@1 (default: ../shared/data/reference if any)"
+    )
+
+
+def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = columns or (list(rows[0]) if rows else [])
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _reference_dir(cfg: ReportConfig) -> Path | None:
+    path = Path(cfg.reference) if cfg.reference else DEFAULT_REFERENCE
+    return path if path.is_dir() else None
+
+
+def run_report(cfg: ReportConfig) -> str:
+    wh = Warehouse(cfg.warehouse)
+    values = choose(wh, cfg.dump or None, cfg.model or None, cfg.protocol or None)
+    data = load_slice(wh, values, _reference_dir(cfg))
+    out = Path(cfg.out)
+    html_text = render(data, out / "csv")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.html").write_text(html_text, encoding="utf-8")
+    return (
+        f"report: {len(data.stats)} language(s), dump {data.dump}, model {data.model}, {data.protocol} -> "
+        f"{(out / 'report.html').resolve()} (CSVs in {(out / 'csv').resolve()})"
+    )
+
+
+def render(data: Slice, csv_dir: Path) -> str:
+    """Write every CSV and return the HTML page."""
+    stats, langs = data.stats, data.langs
+    corr = correlations(stats)
+    r_size = corr["p_at_1_vs_log10_tokens"]["r"]
+    r_length = corr["p_at_1_vs_mean_object_tokens"]["r"]
+    p1_rows = [{**s, "reference_p_at_1": data.reference.get(s["lang"])} for s in stats]
+    write_csv(csv_dir / "p_at_1.csv", p1_rows, ["lang", "queries", "correct", "p_at_1", "reference_p_at_1",
+                                                 "mean_object_tokens", "tokens", "pages"])  # fmt: skip
+    write_csv(csv_dir / "p_at_1_vs_corpus.csv", [s for s in stats if s["traced"]],
+              ["lang", "tokens", "text_bytes", "segments", "pages", "p_at_1"])  # fmt: skip
+    write_csv(csv_dir / "language_pairs.csv", data.pairs, ["lang", "other_lang", "both_correct", "correct_jaccard",
+                                                           "neuron_pairs", "neuron_jaccard"])  # fmt: skip
+    write_csv(
+        csv_dir / "presence_among_correct.csv",
+        stats,
+        ["lang", "correct", "correct_present", "correct_absent", "correct_absence_rate", "absence_rate"],
+    )
+    write_csv(csv_dir / "absent_types.csv", stats, ["lang", "object_in_subject", "shared_token", "naming_cue", "other"])
+    write_csv(csv_dir / "patterns.csv", stats, ["lang", "correct", "language_independent", "shared", "transferred",
+                                                "undecided", "mean_similarity"])  # fmt: skip
+    write_csv(csv_dir / "examples.csv", data.examples)
+    write_csv(csv_dir / "correlations.csv", [{"statistic": k, **v} for k, v in corr.items()])
+    threshold = json.loads(data.run["extra"]).get("threshold") if data.run else None
+    summary = [
+        f"dump {data.dump}, model {data.model}, protocol {data.protocol}, {len(langs)} language(s)",
+        f"{sum(s['correct'] for s in stats):,} of {sum(s['queries'] for s in stats):,} facts correct",
+        f"cross-lingual threshold (Jaccard): {threshold:.4f}" if threshold is not None else "threshold: unknown",
+        f"Pearson r of P@1 with log corpus size: {_r(r_size)}; with mean object length: {_r(r_length)} "
+        "(the paper: 0.44–0.51 and −0.81/−0.74)",
+    ]
+    reference_note = f"beside the paper's {data.reference_name} full-match P@1" if data.reference else ""
+    sections = [
+        "<h2>P@1 per language</h2>"
+        + table(
+            [
+                "lang",
+                "queries",
+                "correct",
+                "P@1 %",
+                *(["paper P@1 %"] if data.reference else []),
+                "mean object tokens",
+                "corpus tokens",
+            ],
+            [
+                [
+                    s["lang"],
+                    s["queries"],
+                    s["correct"],
+                    f"{100 * s['p_at_1']:.2f}",
+                    *([_pct(data.reference.get(s["lang"]))] if data.reference else []),
+                    f"{s['mean_object_tokens']:.2f}",
+                    s["tokens"] if s["traced"] else "no corpus",
+                ]
+                for s in stats
+            ],
+            [False, True, True, True, *([True] if data.reference else []), True, True],
+        ),
+        figure(
+            "P@1 per language",
+            figures.p_at_1_bars(stats, data.reference, data.reference_name),
+            "p_at_1.csv",
+            reference_note,
+        ),
+        figure("P@1 vs corpus size", figures.p_at_1_vs_corpus(stats, r_size), "p_at_1_vs_corpus.csv"),
+        figure(
+            "Shared correct facts",
+            figures.heatmap(langs, data.pairs, "correct_jaccard", "Jaccard of the correctly predicted fact sets"),
+            "language_pairs.csv",
+        ),
+        figure(
+            "Neuron similarity",
+            figures.heatmap(langs, data.pairs, "neuron_jaccard", "Mean Jaccard of the same fact's top neurons"),
+            "language_pairs.csv",
+        ),
+        figure(
+            "Present and absent among correct facts",
+            figures.presence_among_correct(stats),
+            "presence_among_correct.csv",
+        ),
+        figure(
+            "Absent types",
+            figures.absent_types(stats),
+            "absent_types.csv",
+            "object in subject and shared token together are the paper's shared entity tokens",
+        ),
+        figure("Patterns", figures.patterns(stats), "patterns.csv"),
+        "<h2>Examples of each pattern</h2>"
+        + table(
+            ["pattern", "lang", "relation", "subject", "object", "similarity", "like", "evidence"],
+            [
+                [
+                    e["pattern"],
+                    e["lang"],
+                    e["relation"],
+                    e["subject_label"],
+                    e["object_label"],
+                    _num(e["similarity"]),
+                    e["similar_lang"],
+                    _evidence(e),
+                ]
+                for e in data.examples
+            ],
+        ),
+    ]
+    return page(f"factrace report: {data.model}", summary, sections)
+
+
+def _r(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "n/a (fewer than 3 languages or no spread)"
+
+
+def _pct(value: float | None) -> str:
+    return f"{100 * value:.2f}" if value is not None else ""
+
+
+def _num(value: float | None) -> str:
+    return f"{value:.3f}" if value is not None else ""
+
+
+def _evidence(example: dict) -> str:
+    if not example.get("evidence_text"):
+        return "no co-occurrence segment" if example["present"] is False else ""
+    where = f"[{example['evidence_lang']}] " if example["evidence_lang"] != example["lang"] else ""
+    return where + example["evidence_text"]

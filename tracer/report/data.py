@@ -1,0 +1,137 @@
+"""What the report shows, read from the warehouse: one (dump, model, protocol) slice of the classify output.
+
+Everything here is plain rows (lists of dicts) so the figures, the HTML and the CSVs share them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from schemas.tables import FACT_CLASSES, LANGUAGE_PAIRS, LANGUAGE_STATS, RUNS, SEGMENTS
+from tracer.classify.patterns import PATTERNS, TRANSFERRED
+from tracer.dumps.naming import wiki_language
+from tracer.errors import InputNotFound
+from tracer.warehouse import Warehouse
+
+# Reference P@1 columns of ``p1_table_mbert_xlmr.csv`` for models whose id starts with these names.
+REFERENCE_MODELS = {
+    "bert-base-multilingual-cased": ("mBERT", "mbert_full_match_p1"),
+    "xlm-roberta-large": ("XLM-R large", "xlmr_large_full_match_p1"),
+}
+EXAMPLES_PER_PATTERN = 8
+EVIDENCE_CHARS = 300
+
+
+@dataclass
+class Slice:
+    """The rows of one report."""
+
+    dump: str
+    model: str
+    protocol: str
+    stats: list[dict]
+    pairs: list[dict]
+    examples: list[dict]
+    run: dict = field(default_factory=dict)
+    reference: dict[str, float] = field(default_factory=dict)
+    reference_name: str | None = None
+
+    @property
+    def langs(self) -> list[str]:
+        return [s["lang"] for s in self.stats]
+
+
+def choose(wh: Warehouse, dump: str | None, model: str | None, protocol: str | None) -> dict[str, str]:
+    """The one (dump, model, protocol) to report; full-match is preferred when both protocols were classified."""
+    found = wh.partitions(LANGUAGE_STATS, dump=dump, model=model, protocol=protocol)
+    if len(found) > 1 and any(v["protocol"] == "full-match" for v in found) and protocol is None:
+        found = [v for v in found if v["protocol"] == "full-match"]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise InputNotFound(f"no language_stats in {wh.root} for that choice: run 'factrace classify' first")
+    options = "; ".join(f"--dump {v['dump']} --model {v['model']} --protocol {v['protocol']}" for v in found)
+    raise InputNotFound(f"{len(found)} classified slices in {wh.root}; pick one: {options}")
+
+
+def latest_classify_run(wh: Warehouse, model: str, protocol: str) -> dict:
+    runs = [
+        r
+        for r in wh.read(RUNS).to_pylist()
+        if r["stage"] == "classify" and json.loads(r["extra"]).get("model") == model
+        and json.loads(r["parameters"]).get("protocol") == protocol
+    ]  # fmt: skip
+    return max(runs, key=lambda r: r["started_at"]) if runs else {}
+
+
+def load_slice(wh: Warehouse, values: dict[str, str], reference_dir: Path | None) -> Slice:
+    stats = sorted(wh.read(LANGUAGE_STATS, **values).to_pylist(), key=lambda r: r["lang"])
+    pairs = wh.read(LANGUAGE_PAIRS, **values).to_pylist()
+    run = latest_classify_run(wh, values["model"], values["protocol"])
+    tokenizer = json.loads(run["parameters"]).get("presence_tokenizer") if run else None
+    out = Slice(values["dump"], values["model"], values["protocol"], stats, pairs, examples(wh, values, tokenizer), run)
+    if reference_dir is not None and values["protocol"] == "full-match":
+        out.reference_name, out.reference = reference_p_at_1(reference_dir, values["model"])
+    return out
+
+
+def reference_p_at_1(reference_dir: Path, model: str) -> tuple[str | None, dict[str, float]]:
+    """The paper's full-match P@1 (as a fraction) per language, when ``model`` is the model it probed."""
+    path = reference_dir / "p1_table_mbert_xlmr.csv"
+    base = re.sub(r"-[0-9a-f]{10}$", "", model)
+    if base not in REFERENCE_MODELS or not path.exists():
+        return None, {}
+    name, column = REFERENCE_MODELS[base]
+    with open(path, encoding="utf-8") as f:
+        return name, {row["lang"]: float(row[column]) / 100 for row in csv.DictReader(f) if row[column]}
+
+
+def examples(wh: Warehouse, values: dict[str, str], tokenizer: str | None) -> list[dict]:
+    """Up to ``EXAMPLES_PER_PATTERN`` facts of each pattern, those with corpus evidence first, with the text
+    of their first evidence segment (a transferred fact shows the evidence of the language it came from)."""
+    columns = ["lang", "uuid", "relation", "subject_label", "object_label", "pattern", "present", "similarity",
+               "similar_lang", "cooccurrence_segments", "evidence", "absent_type"]  # fmt: skip
+    table = wh.read(FACT_CLASSES, columns, **values)
+    classified = table.filter(pc.is_valid(table.column("pattern"))).to_pylist()
+    by_key = {(r["lang"], r["uuid"]): r for r in classified}
+    chosen = []
+    for pattern in PATTERNS:
+        rows = [r for r in classified if r["pattern"] == pattern]
+        for row in rows:
+            source = by_key.get((row["similar_lang"], row["uuid"])) if pattern == TRANSFERRED else row
+            row["evidence_lang"] = source["lang"] if source and source["evidence"] else None
+            row["first_evidence"] = source["evidence"][0] if source and source["evidence"] else None
+        rows.sort(key=lambda r: (r["first_evidence"] is None, -(r["similarity"] or 0.0), r["lang"], r["uuid"]))
+        chosen += rows[:EXAMPLES_PER_PATTERN]
+    texts = segment_texts(wh, values["dump"], tokenizer, chosen)
+    for row in chosen:
+        ev = row.pop("first_evidence")
+        row["evidence_text"] = texts.get((row["evidence_lang"], ev["page_id"], ev["seg_no"])) if ev else None
+        row.pop("evidence")
+    return chosen
+
+
+def segment_texts(wh: Warehouse, dump: str, tokenizer: str | None, rows: list[dict]) -> dict[tuple, str]:
+    wanted = {(r["evidence_lang"], r["first_evidence"]["page_id"], r["first_evidence"]["seg_no"])
+              for r in rows if r["first_evidence"]}  # fmt: skip
+    if not wanted or tokenizer is None:
+        return {}
+    found = {}
+    for part in wh.partitions(SEGMENTS, dump=dump, tokenizer=tokenizer):
+        lang = wiki_language(part["wiki"])
+        pages = {p for lg, p, _ in wanted if lg == lang}
+        if not pages:
+            continue
+        table = wh.read(SEGMENTS, ["page_id", "seg_no", "text"], **part)
+        table = table.filter(pc.is_in(table.column("page_id"), value_set=pa.array(sorted(pages))))
+        for r in table.to_pylist():
+            if (lang, r["page_id"], r["seg_no"]) in wanted:
+                found[(lang, r["page_id"], r["seg_no"])] = r["text"][:EVIDENCE_CHARS]
+    return found
