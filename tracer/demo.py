@@ -1,13 +1,16 @@
-"""``factrace demo``: run every stage that exists on the sample bundled in ``tracer/demo_data``.
+"""``factrace demo``: run every stage on the sample bundled in ``tracer/demo_data``, in Spark local mode.
 
-The sample is authored by the project: a few articles in English, Japanese and Chinese, with the
-markup the cleaner must handle, and mLAMA-format facts about them (``demo_data/mlama``; the
-Chinese labels are simplified while one article is traditional). The demo builds a small
-WordPiece tokenizer from the extracted text, so it needs nothing from outside.
-"""
+The sample is authored by the project: a few articles from English, German, Japanese and Chinese
+wikis, with the markup the cleaner must handle, and mLAMA-format facts about them in five relations
+(``demo_data/mlama``; the Chinese labels are simplified while some text is traditional). The demo
+builds a small WordPiece tokenizer from the extracted text and the filled-in facts, trains a tiny
+BERT on the queries listed in ``demo_data/taught.tsv`` (seconds on a CPU), probes it, classifies
+every fact and writes the report. Which facts the model learns in which language, and which the
+wikis mention, is chosen so that every pattern and every absent type appears."""
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections import Counter
@@ -16,8 +19,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
-from schemas.tables import PAGES
-from tracer.stages.common import LocalRunner
+from probing.config import ProbeConfig
+from schemas.tables import FACTS, PAGES
+from tracer.report.build import ReportConfig, run_report
+from tracer.stages.classify import ClassifyConfig, ClassifyStage
 from tracer.stages.extract import ExtractConfig, ExtractStage
 from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.stages.segment import SegmentConfig, SegmentStage
@@ -26,14 +31,30 @@ from tracer.warehouse import Warehouse
 
 log = logging.getLogger("factrace.demo")
 DEMO_DATA = Path(__file__).parent / "demo_data"
-PRESENCE_QUERY = (
-    "SELECT lang, match_mode, count(*) AS facts, count(*) FILTER (WHERE present) AS present "
-    "FROM fact_presence GROUP BY ALL ORDER BY lang, match_mode"
+CLASSES_QUERY = (
+    "SELECT lang, count(*) FILTER (WHERE correct) AS correct, count(*) FILTER (WHERE pattern = 'shared') AS shared, "
+    "count(*) FILTER (WHERE pattern = 'transferred') AS transferred FROM fact_classes GROUP BY lang ORDER BY lang"
 )
+TOP_K = 20  # neurons kept per fact: the demo model has 2 x 512 FFN units
 
 
 def sample_dumps() -> list[str]:
     return sorted(str(p) for p in DEMO_DATA.glob("*.xml"))
+
+
+def fact_sentences() -> list[str]:
+    """Every demo fact's template filled in, so the tokenizer knows every label's words (as mBERT would)."""
+    sentences = []
+    for lang_dir in sorted((DEMO_DATA / "mlama").iterdir()):
+        templates = {
+            row["relation"]: row["template"]
+            for row in map(json.loads, (lang_dir / "templates.jsonl").read_text(encoding="utf-8").splitlines())
+        }
+        for path in sorted(lang_dir.glob("P*.jsonl")):
+            for row in map(json.loads, path.read_text(encoding="utf-8").splitlines()):
+                filled = templates[path.stem].replace("[X]", row["sub_label"]).replace("[Y]", row["obj_label"])
+                sentences.append(filled)
+    return sentences
 
 
 def build_wordpiece(texts: list[str], path: Path, words: int = 1500, chars: int | None = None) -> Path:
@@ -64,21 +85,17 @@ def build_wordpiece(texts: list[str], path: Path, words: int = 1500, chars: int 
     return path
 
 
-def _probe(root: Path, tokenizer: Path) -> str:
-    """Probe the demo facts with a tiny BERT of random weights around the demo tokenizer (so P@1 is
-    about chance: the point is the tables, not the answers)."""
-    from probing.random_model import save_random_bert
-    from probing.stage import ProbeConfig, ProbeStage
+def _train_model(wh: Warehouse, tokenizer: Path) -> Path:
+    """The demo's tiny BERT, trained on the queries listed in ``demo_data/taught.tsv`` (a few seconds)."""
+    from probing.demo_model import read_taught, train_demo_model
 
-    model = save_random_bert(root / "demo-model", tokenizer)
-    config = ProbeConfig(
-        model=str(model), warehouse=str(root), protocol=["full-match", "candidates"], neurons=True, top_k=10
-    )
-    out = ProbeStage(config, LocalRunner()).run()
-    return f"{out['message']}\n{out['table']}"
+    columns = ["uuid", "relation", "subject_label", "object_label", "template"]
+    facts = {v["lang"]: wh.read(FACTS, columns, **v).to_pylist() for v in wh.partitions(FACTS)}
+    return train_demo_model(wh.root / "demo-model", tokenizer, facts, read_taught(DEMO_DATA / "taught.tsv"))
 
 
 def run_demo(warehouse: str, master: str | None = None) -> str:
+    from probing.stage import ProbeStage
     from tracer.spark.runner import SparkRunner
     from tracer.spark.session import spark_session
 
@@ -93,7 +110,7 @@ def run_demo(warehouse: str, master: str | None = None) -> str:
         for f in wh.files(PAGES, values)
         for t in pq.read_table(f)["text"].to_pylist()
     ]
-    tokenizer = build_wordpiece(sorted(texts), root / "demo-tokenizer" / "tokenizer.json")
+    tokenizer = build_wordpiece(sorted(texts) + fact_sentences(), root / "demo-tokenizer" / "tokenizer.json")
     lines.append(
         SegmentStage(SegmentConfig(warehouse=warehouse, tokenizer=str(tokenizer), max_tokens=32), runner).run()[
             "message"
@@ -102,10 +119,18 @@ def run_demo(warehouse: str, master: str | None = None) -> str:
     lines.append(FactsStage(FactsConfig(mlama=str(DEMO_DATA / "mlama"), warehouse=warehouse), runner).run()["message"])
     for mode in ("tokens", "text"):
         lines.append(TraceStage(TraceConfig(warehouse=warehouse, mode=mode), runner).run()["message"])
-    lines.append(_probe(root, tokenizer))
+    model = _train_model(wh, tokenizer)
+    probe = ProbeConfig(
+        model=str(model), warehouse=warehouse, protocol=["full-match", "candidates"], neurons=True, top_k=TOP_K,
+        spark_tasks=1,
+    )  # fmt: skip
+    out = ProbeStage(probe, runner).run()
+    lines += [out["message"], out["table"]]
+    lines.append(ClassifyStage(ClassifyConfig(warehouse=warehouse, model=str(model)), runner).run()["message"])
+    lines.append(run_report(ReportConfig(warehouse=warehouse, out=str(root / "report"))))
     lines.append(
         f"tables written under {wh.root}: "
-        + ", ".join(sorted(p.name for p in wh.root.iterdir() if not p.name.startswith(("_", "demo-"))))
+        + ", ".join(sorted(p.name for p in wh.root.iterdir() if not p.name.startswith(("_", "demo-", "report"))))
     )
-    lines.append(f'try: factrace query "{PRESENCE_QUERY}" --warehouse {warehouse}')
+    lines.append(f'try: factrace query "{CLASSES_QUERY}" --warehouse {warehouse}')
     return "\n".join(lines)

@@ -2,7 +2,17 @@
 
 import pytest
 
-from schemas import FACT_PRESENCE, FACTS, NEURONS, PAGES, PREDICTIONS, QUARANTINE, SEGMENTS
+from schemas import (
+    FACT_CLASSES,
+    FACT_PRESENCE,
+    FACTS,
+    LANGUAGE_STATS,
+    NEURONS,
+    PAGES,
+    PREDICTIONS,
+    QUARANTINE,
+    SEGMENTS,
+)
 from tracer.demo import run_demo
 from tracer.warehouse import Warehouse
 
@@ -22,12 +32,14 @@ def contents(wh: Warehouse) -> dict:
         "presence": presence,
         "predictions": sorted(wh.read(PREDICTIONS).to_pylist(), key=lambda r: (r["protocol"], r["lang"], r["uuid"])),
         "neurons": sorted(wh.read(NEURONS).to_pylist(), key=lambda r: (r["protocol"], r["lang"], r["uuid"])),
+        "classes": sorted(wh.read(FACT_CLASSES).to_pylist(), key=lambda r: (r["lang"], r["uuid"])),
+        "stats": sorted(wh.read(LANGUAGE_STATS).to_pylist(), key=lambda r: r["lang"]),
     }
 
 
 def test_demo_runs_and_reruns_identically(spark, tmp_path):
     summary = run_demo(str(tmp_path / "demo"))
-    assert "extract: 8 pages written" in summary and "segment: 8 pages ->" in summary
+    assert "extract: 13 pages written" in summary and "segment: 13 pages ->" in summary
     first = contents(Warehouse(tmp_path / "demo"))
     titles = {(r["wiki"], r["title"]) for r in first["pages"]}
     assert ("zhwiki", "北京") in titles and ("enwiki", "Peking") not in titles  # a redirect
@@ -35,7 +47,7 @@ def test_demo_runs_and_reruns_identically(spark, tmp_path):
     assert "计算机" in beijing["text"] and "-{" not in beijing["text"]
     paris = next(r for r in first["pages"] if r["title"] == "Paris")
     assert "[[" not in paris["text"] and "Capitals in Europe" not in paris["text"] and "skyline" not in paris["text"]
-    assert first["facts"] == 17 and "trace (tokens): 17 facts in 3 partition(s)" in summary
+    assert first["facts"] == 72 and "trace (tokens): 72 facts in 4 partition(s)" in summary
     present = {(r["match_mode"], r["lang"], r["uuid"]): r["present"] for r in first["presence"]}
     for mode in ("tokens", "text"):
         assert present[(mode, "en", "demo-p36-france")] and present[(mode, "ja", "demo-p36-japan")]
@@ -43,6 +55,32 @@ def test_demo_runs_and_reruns_identically(spark, tmp_path):
         assert present[(mode, "zh", "demo-p37-beijing")]
     # 英国/伦敦 (simplified labels) against the traditional 倫敦 article: only text mode converts scripts
     assert present[("text", "zh", "demo-p36-uk")] and present[("tokens", "zh", "demo-p36-uk")] is False
-    assert len(first["predictions"]) == 2 * 17 and "P@1 full-match" in summary and "candidates" in summary
+    assert len(first["predictions"]) == 2 * 72 and "P@1 full-match" in summary and "candidates" in summary
+    check_classes(first["classes"])
+    page = (tmp_path / "demo" / "report" / "report.html").read_text()
+    assert page.count("<img ") == 7 and "data-empty" not in page  # every figure has something to show
+    assert f"{(tmp_path / 'demo' / 'report' / 'report.html').resolve()}" in summary
     run_demo(str(tmp_path / "demo"))
     assert contents(Warehouse(tmp_path / "demo")) == first
+
+
+def check_classes(rows: list[dict]) -> None:
+    """What the sample was built to contain (``tracer/demo_data/taught.tsv`` and the four wikis)."""
+    classes = {(r["lang"], r["uuid"]): r for r in rows}
+    correct = [r for r in rows if r["correct"]]
+    assert {r["pattern"] for r in correct} >= {"language-independent", "shared", "transferred"}
+    assert {r["absent_type"] for r in correct} >= {"object_in_subject", "shared_token", "naming_cue", "other"}
+    # Osaka is in Japan: taught in en and de with the same object, co-occurring in both wikis
+    assert classes[("en", "demo-p17-osaka")]["pattern"] == classes[("de", "demo-p17-osaka")]["pattern"] == "shared"
+    # Odesa is in Ukraine: the English wiki says so, the German one never does
+    assert classes[("de", "demo-p17-odesa")]["present"] is False
+    assert classes[("de", "demo-p17-odesa")]["pattern"] == "transferred"
+    assert classes[("de", "demo-p17-odesa")]["similar_lang"] == "en"
+    # absent from the English wiki, each for its own reason
+    for uuid, kind in [("demo-p138-tokyo-station", "object_in_subject"), ("demo-p131-tokyo-tower", "shared_token"),
+                       ("demo-p17-lyon", "naming_cue"), ("demo-p36-uk", "other")]:  # fmt: skip
+        assert classes[("en", uuid)]["correct"] and classes[("en", uuid)]["absent_type"] == kind, uuid
+    # taught in English only: correct nowhere else, so not cross-lingual
+    kyiv = classes[("en", "demo-p37-kyiv")]
+    assert kyiv["pattern"] == "language-independent" and kyiv["similarity"] is None
+    assert not any(r["correct"] for (lang, uuid), r in classes.items() if uuid == "demo-p37-kyiv" and lang != "en")
