@@ -3,7 +3,7 @@
 # carries CUDA), on a CUDA base for GPU nodes (e.g. BASE=nvidia/cuda:12.4.1-runtime-ubuntu22.04 + python3.11).
 ARG BASE=python:3.11-slim-bookworm
 FROM ${BASE}
-ARG EXTRAS=spark,query
+ARG EXTRAS=spark,query,report
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends openjdk-17-jre-headless procps \

@@ -12,7 +12,7 @@ from tracer import __version__
 from tracer.config import add_arguments, from_args
 from tracer.errors import FactraceError
 from tracer.query import QueryConfig, run_query
-from tracer.report.build import ReportConfig
+from tracer.report.config import ReportConfig
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
 from tracer.stages.common import LocalRunner, TaskRunner
 from tracer.stages.extract import ExtractConfig, ExtractStage

@@ -5,30 +5,16 @@ from __future__ import annotations
 import csv
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from tracer.classify.stats import correlations
-from tracer.config import option
 from tracer.report import figures
+from tracer.report.config import DEFAULT_REFERENCE, ReportConfig
 from tracer.report.data import Slice, choose, load_slice
 from tracer.report.page import figure, page, table
 from tracer.warehouse import Warehouse
 
 log = logging.getLogger("factrace.report")
-DEFAULT_REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "reference"
-
-
-@dataclass
-class ReportConfig:
-    warehouse: str = option(help="warehouse directory (reads language_stats, language_pairs, fact_classes)")
-    out: str = option(help="directory for report.html and csv/")
-    dump: str = option("", help="dump label (default: the only one classified)")
-    model: str = option("", help="model id (default: the only one classified)")
-    protocol: str = option("", help="protocol (default: full-match when classified, else the only one)")
-    reference: str = option(
-        "", help="folder with p1_table_mbert_xlmr.csv for the paper's P@1 (default: ../shared/data/reference if any)"
-    )
 
 
 def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) -> None:

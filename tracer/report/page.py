@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from tracer.report.figures import Chart
+if TYPE_CHECKING:
+    from tracer.report.figures import Chart
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
