@@ -52,6 +52,7 @@ bench: venv
 	$(BIN)/python bench/segment.py
 	$(BIN)/python bench/trace.py
 	$(BIN)/python bench/probe.py
+	$(BIN)/python bench/classify.py
 
 clean:
 	rm -rf $(VENV) demo-warehouse .pytest_cache bench/.venvs

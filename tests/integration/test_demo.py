@@ -13,6 +13,7 @@ from schemas import (
     QUARANTINE,
     SEGMENTS,
 )
+from tracer.cli import main
 from tracer.demo import run_demo
 from tracer.warehouse import Warehouse
 
@@ -37,7 +38,7 @@ def contents(wh: Warehouse) -> dict:
     }
 
 
-def test_demo_runs_and_reruns_identically(spark, tmp_path):
+def test_demo_runs_and_reruns_identically(spark, tmp_path, capsys):
     summary = run_demo(str(tmp_path / "demo"))
     assert "extract: 13 pages written" in summary and "segment: 13 pages ->" in summary
     first = contents(Warehouse(tmp_path / "demo"))
@@ -62,6 +63,14 @@ def test_demo_runs_and_reruns_identically(spark, tmp_path):
     assert f"{(tmp_path / 'demo' / 'report' / 'report.html').resolve()}" in summary
     run_demo(str(tmp_path / "demo"))
     assert contents(Warehouse(tmp_path / "demo")) == first
+    # the same stages through the CLI: the other protocol, by model id, then its report
+    wh, model = str(tmp_path / "demo"), first["classes"][0]["model"]
+    assert main(["classify", "--warehouse", wh, "--model", model, "--protocol", "candidates"]) == 0
+    assert "classify: model demo-model-" in capsys.readouterr().out
+    assert main(["report", "--warehouse", wh, "--out", str(tmp_path / "r")]) == 0  # both classified: full-match
+    assert ", full-match -> " in capsys.readouterr().out
+    assert main(["report", "--warehouse", wh, "--out", str(tmp_path / "r"), "--protocol", "candidates"]) == 0
+    assert (tmp_path / "r" / "csv" / "patterns.csv").exists()
 
 
 def check_classes(rows: list[dict]) -> None:
