@@ -34,7 +34,10 @@ def stored_tokenizer(path: str | Path) -> Callable[[str], list[str]]:
 
 
 def corpus_size(wh: Warehouse, dump: str, lang: str, tokenizer_id: str | None) -> Corpus:
-    """Pages, clean-text bytes, segments and tokens of the wikis that trace as ``lang`` in ``dump``."""
+    """Pages, clean-text bytes, segments and tokens of the wikis that trace as ``lang`` in ``dump``.
+
+    Page text is read a batch at a time, so an enwiki-sized partition costs one pass, not its size in memory.
+    """
     if tokenizer_id is None:
         return Corpus()
     pages = segments = tokens = text_bytes = 0
@@ -42,9 +45,10 @@ def corpus_size(wh: Warehouse, dump: str, lang: str, tokenizer_id: str | None) -
         if wiki_language(values["wiki"]) != lang:
             continue
         for path in wh.files(PAGES, values):
-            text = pq.read_table(path, columns=["text"]).column("text")
-            pages += len(text)
-            text_bytes += pc.sum(pc.binary_length(pc.cast(text, pa.binary()))).as_py() or 0
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=4096, columns=["text"]):
+                text = batch.column("text")
+                pages += len(text)
+                text_bytes += pc.sum(pc.binary_length(pc.cast(text, pa.binary()))).as_py() or 0
         for path in wh.files(SEGMENTS, {**values, "tokenizer": tokenizer_id}):
             counts = pq.read_table(path, columns=["token_count"]).column("token_count")
             segments += len(counts)
