@@ -8,6 +8,7 @@ from tracer.config import option
 from tracer.errors import ConfigError
 
 PROTOCOL_NAMES = ("full-match", "candidates")
+RULE_NAMES = ("default", "fact-cl")
 
 
 @dataclass
@@ -25,6 +26,12 @@ class ProbeConfig:
     device: str = option("", help="cpu, cuda or cuda:N (default: CUDA when present, else CPU)")
     max_tokens: int = option(0, help="padded tokens per batch; 0: 4096 on CPU, 32768 on CUDA")
     top_k: int = option(50, help="neurons kept per fact")
+    rules: str = option(
+        "default",
+        help="`fact-cl`: when several mask counts match, keep the last (as the authors' code) instead of the "
+        "smallest; its rows go to the rules=fact-cl partitions",
+        choices=RULE_NAMES,
+    )
     model_id: str = option("", help="partition value for the model (default: <directory name>-<sha1 of its files>)")
 
     def __post_init__(self) -> None:

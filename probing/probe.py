@@ -3,9 +3,10 @@
 Both protocols read the same forward passes (full-match needs the argmax at every mask, candidates
 the log-probs of the same-length candidates), so asking for both costs one pass, not two.
 
-Neurons are taken at the query that made a fact correct: the matched k for full-match, the gold's
-own length for candidates. PROBELESS runs per (language, relation) over its correct facts; a
-relation with a single correct fact has no other class to differ from and gets no neuron rows.
+Neurons are taken at the query that made a fact correct: the matched k for full-match (the smallest,
+or under ``--rules fact-cl`` the last, as the authors' code), the gold's own length for candidates.
+PROBELESS runs per (language, relation) over its correct facts; a relation with a single correct fact
+has no other class to differ from and gets no neuron rows.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from schemas.tables import NEURONS, PREDICTIONS
 FULL_MATCH = "full-match"
 CANDIDATES = "candidates"
 PROTOCOLS = (FULL_MATCH, CANDIDATES)
-NO_INTERVENTION = "none"
 
 Result = FullMatch | CandidateResult
 
@@ -68,6 +68,7 @@ def probe_language(
     max_tokens: int,
     top_k: int = TOP_K,
     progress: Callable[[int], None] | None = None,
+    last_match: bool = False,
 ) -> LanguageProbe:
     started = time.perf_counter()
     index = CandidateIndex.build(candidate_pools(prompts)) if CANDIDATES in protocols else None
@@ -78,7 +79,7 @@ def probe_language(
         marker = loaded.tokenizer.convert_tokens_to_ids(loaded.family.bare_marker)
     by_protocol: dict[str, list[Result]] = {}
     if FULL_MATCH in protocols:
-        by_protocol[FULL_MATCH] = full_match(prompts, results, marker)
+        by_protocol[FULL_MATCH] = full_match(prompts, results, marker, last_match)
     if CANDIDATES in protocols and index is not None:
         by_protocol[CANDIDATES] = rank_candidates(prompts, results, index)
     probe = LanguageProbe(
@@ -113,7 +114,6 @@ def predictions_table(loaded: LoadedModel, results: Sequence[Result]) -> pa.Tabl
             "correct": [r.correct for r in results],
             "gold_rank": [getattr(r, "gold_rank", None) for r in results],
             "gold_log_prob": [getattr(r, "gold_log_prob", None) for r in results],
-            "intervention": [NO_INTERVENTION] * len(results),
         },
         schema=arrow_schema(PREDICTIONS),
     )

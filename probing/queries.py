@@ -1,9 +1,12 @@
 """Masked queries from facts and templates: ``[X]`` → subject, ``[Y]`` → k mask tokens.
 
 K for a (language, relation) is the longest object of that relation in that language, in tokens of
-the probed model's tokenizer. With XLM-R, a lone ``▁`` piece at the start of an object's ids is
-dropped before counting and comparing (the authors' code drops the same piece, id 6), because
-SentencePiece writes it before a word of a script without spaces when the word stands alone.
+the probed model's tokenizer, as the tokenizer writes the label on its own: with XLM-R that counts the
+lone ``▁`` piece SentencePiece writes before a word of a script without spaces (``東京`` → ``▁`` ``東京``),
+as the authors' code does (``len(tokenizer.tokenize(obj))``). The comparison ignores that piece on
+both sides (full-match), so a prediction ``▁ 東京`` at k = 2 counts; K must let it be tried. The gold
+ids themselves drop a leading lone ``▁`` (it is no part of the answer; candidates are scored at that
+length).
 
 Each fact is tokenized once, with one mask: the tokenizer cuts its input at special tokens and
 tokenizes the pieces apart, so the query with k adjacent masks is exactly those ids with the mask
@@ -87,6 +90,7 @@ def build_prompts(
     encoded = tokenizer(texts, add_special_tokens=True)["input_ids"] if texts else []
     objects = tokenizer([f["object_label"] for f in usable], add_special_tokens=False)["input_ids"] if texts else []
     kept: list[tuple[dict, list[int], tuple[int, ...]]] = []
+    kept_object_ids: list[list[int]] = []
     for fact, ids, object_ids in zip(usable, encoded, objects, strict=True):
         gold = _strip_marker(tokenizer, family, object_ids)
         problem = _problem(fact, ids, gold, tokenizer.mask_token_id)
@@ -94,9 +98,10 @@ def build_prompts(
             unusable.append(Unusable(fact["uuid"], fact["relation"], *problem))
         else:
             kept.append((fact, ids, gold))
+            kept_object_ids.append(object_ids)
     longest: Counter = Counter()
-    for fact, _, gold in kept:
-        longest[fact["relation"]] = max(longest[fact["relation"]], len(gold))
+    for (fact, _, _), object_ids in zip(kept, kept_object_ids, strict=True):
+        longest[fact["relation"]] = max(longest[fact["relation"]], len(object_ids))
     prompts = []
     for fact, ids, gold in kept:
         k = longest[fact["relation"]]

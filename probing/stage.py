@@ -29,7 +29,7 @@ from tracer.runs import RunRecord, file_digest, new_run_id
 from tracer.stages.common import Stage, counts_line, write_quarantine
 from tracer.stages.facts import NO_DUMP
 from tracer.tokenization.loading import load_tokenizer
-from tracer.warehouse import Warehouse, write_table
+from tracer.warehouse import Warehouse, partition_path, write_table
 
 if TYPE_CHECKING:  # torch stays out of the driver until a task runs
     from probing.models import LoadedModel
@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # torch stays out of the driver until a task runs
 
 log = logging.getLogger("factrace.probe")
 STAGE = "probe"
+NO_INTERVENTION = "none"
 FACT_COLUMNS = ["uuid", "relation", "subject_label", "object_label", "template"]
 
 
@@ -53,6 +54,11 @@ def balanced_shards(sizes: dict[str, int], n: int) -> list[list[str]]:
 
 def quarantine_values(model: str, lang: str) -> dict[str, str]:
     return {"dump": NO_DUMP, "stage": STAGE, "scope": f"{model}.{lang}"}
+
+
+def partition_values(model: str, lang: str, protocol: str, rules: str) -> dict[str, str]:
+    """A probe partition: the model as it is (``intervention=none``) under one rule set."""
+    return {"model": model, "lang": lang, "protocol": protocol, "intervention": NO_INTERVENTION, "rules": rules}
 
 
 def _task_device(requested: str) -> str | None:
@@ -100,7 +106,15 @@ def probe_task(task: dict) -> dict:
         for lang, n_facts, prompts, unusable in prepared:
             bar.set_description(f"probe {lang}")
             probe = probe_language(
-                loaded, prompts, unusable, task["protocols"], task["neurons"], max_tokens, task["top_k"], bar.update
+                loaded,
+                prompts,
+                unusable,
+                task["protocols"],
+                task["neurons"],
+                max_tokens,
+                task["top_k"],
+                bar.update,
+                last_match=task["rules"] == "fact-cl",
             )
             stats.append({"lang": lang, "facts": n_facts, **_publish(wh, task, lang, probe)})
     return {
@@ -116,7 +130,7 @@ def _publish(wh: Warehouse, task: dict, lang: str, probe: LanguageProbe) -> dict
     """Write and publish one language's predictions, neurons and quarantine partitions."""
     run_id, model = task["run_id"], task["model"]
     for protocol, table in probe.predictions.items():
-        values = {"model": model, "lang": lang, "protocol": protocol}
+        values = partition_values(model, lang, protocol, task["rules"])
         write_table(wh.staged_partition(run_id, PREDICTIONS, values) / "part-00000.parquet", table)
         if protocol in probe.neurons:
             write_table(wh.staged_partition(run_id, NEURONS, values) / "part-00000.parquet", probe.neurons[protocol])
@@ -126,7 +140,7 @@ def _publish(wh: Warehouse, task: dict, lang: str, probe: LanguageProbe) -> dict
     if bad:
         write_quarantine(wh.staged_partition(run_id, QUARANTINE, q_values) / "part-00000.parquet", bad, run_id)
     for protocol in probe.predictions:
-        values = {"model": model, "lang": lang, "protocol": protocol}
+        values = partition_values(model, lang, protocol, task["rules"])
         if protocol in probe.neurons:
             wh.publish(run_id, NEURONS, values)
         wh.publish(run_id, PREDICTIONS, values)  # last: its presence marks the partition finished
@@ -147,7 +161,7 @@ class ProbeStage(Stage):
     config: ProbeConfig
 
     def finished(self, model: str, lang: str, protocol: str) -> bool:
-        values = {"model": model, "lang": lang, "protocol": protocol}
+        values = partition_values(model, lang, protocol, self.config.rules)
         wh = self.warehouse
         return bool(wh.files(PREDICTIONS, values)) and (not self.config.neurons or bool(wh.files(NEURONS, values)))
 
@@ -217,6 +231,7 @@ class ProbeStage(Stage):
                         "neurons": cfg.neurons,
                         "max_tokens": cfg.max_tokens,
                         "top_k": cfg.top_k,
+                        "rules": cfg.rules,
                     }
                 )
         return tasks
@@ -234,11 +249,15 @@ class ProbeStage(Stage):
             protocol: {s["lang"]: s["correct"][protocol] for s in per_lang if protocol in s["correct"]}
             for protocol in self.config.protocol
         }
+        rules = self.config.rules
         run.outputs = {
-            "predictions": [f"predictions/model={model}/lang={s['lang']}/protocol={p}" for s in per_lang
-                            for p in s["correct"]],
-            "neurons": [f"neurons/model={model}/lang={s['lang']}/protocol={p}" for s in per_lang for p in s["neurons"]],
-        }  # fmt: skip
+            table: [
+                str(partition_path(t, partition_values(model, s["lang"], p, rules)))
+                for s in per_lang
+                for p in (s["correct"] if t is PREDICTIONS else s["neurons"])
+            ]
+            for table, t in (("predictions", PREDICTIONS), ("neurons", NEURONS))
+        }
         run.extra = {
             "model": model,
             "devices": devices,

@@ -160,7 +160,11 @@ FACT_PRESENCE = Table(
     partitions=(
         DUMP,
         LANG,
-        Column("match_mode", "string", "`tokens` (token-id sequences, paper-faithful) or `text` (normalized text)."),
+        Column(
+            "match_mode",
+            "string",
+            "`tokens` (token-id sequences, factrace's default), `fact-cl` (the authors' substring rule) or `text`.",
+        ),
         TOKENIZER,
     ),
     key=("uuid",),
@@ -172,6 +176,16 @@ FACT_PRESENCE = Table(
 
 MODEL = Column("model", "string", "Probed model id `<dir name>-<sha1 prefix of its config, tokenizer and weights>`.")
 PROTOCOL = Column("protocol", "string", "`full-match` (the paper's) or `candidates` (mLAMA's typed querying).")
+INTERVENTION = Column(
+    "intervention", "string", "`none` (the model as it is), or the intervention applied while probing (LRP2)."
+)
+RULES = Column(
+    "rules",
+    "string",
+    "`default` (factrace's rules) or `fact-cl` (the authors' code, exactly); docs/classification.md lists the "
+    "differences.",
+)
+PROBE_PARTITIONS = (MODEL, LANG, PROTOCOL, INTERVENTION, RULES)
 
 PREDICTIONS = Table(
     name="predictions",
@@ -180,16 +194,25 @@ PREDICTIONS = Table(
         Column("uuid", "string", "Fact (see `facts`)."),
         Column("relation", "string", "Relation of the fact."),
         Column("n_masks_tried", "int32", "Mask counts tried, 1..K (K: longest object of the relation, in tokens)."),
-        Column("matched_masks", "int32", "The mask count whose prediction equalled the gold ids.", nullable=True),
+        Column(
+            "matched_masks",
+            "int32",
+            "The mask count whose prediction equalled the gold ids (`default`: the smallest; `fact-cl`: the last).",
+            nullable=True,
+        ),
         Column("predicted_ids", "list<int32>", "Predicted ids at the matched count, else at the gold's own count."),
         Column("predicted_text", "string", "`predicted_ids` decoded."),
         Column("correct", "bool", "Full-match: some k predicts the gold ids; candidates: the gold ranks first."),
         Column("gold_rank", "int32", "Candidates protocol: rank of the gold object (0 = first).", nullable=True),
         Column("gold_log_prob", "float64", "Candidates protocol: mean log-prob of the gold tokens.", nullable=True),
-        Column("intervention", "string", "`none`, or `lrp2(i,j)` for language-representation projection."),
     ),
-    partitions=(MODEL, LANG, PROTOCOL),
+    partitions=PROBE_PARTITIONS,
     key=("uuid",),
+    version=2,
+    notes=(
+        "`intervention` and `rules` are partition levels beyond DESIGN's [model, lang, protocol], so an intervened "
+        "run or a run under the authors' rules never replaces the baseline rows.",
+    ),
 )
 
 NEURONS = Table(
@@ -201,11 +224,13 @@ NEURONS = Table(
         Column("neuron_ids", "list<int32>", "Top-k FFN neurons, `layer * d_ff + unit`, best first."),
         Column("scores", "list<float32>", "PROBELESS score of each neuron in `neuron_ids`."),
     ),
-    partitions=(MODEL, LANG, PROTOCOL),
+    partitions=PROBE_PARTITIONS,
     key=("uuid",),
+    version=2,
 )
 
-CLASS_PARTITIONS = (DUMP, MODEL, LANG, PROTOCOL)
+CLASS_PARTITIONS = (DUMP, MODEL, LANG, PROTOCOL, INTERVENTION, RULES)
+STATS_PARTITIONS = (DUMP, MODEL, PROTOCOL, INTERVENTION, RULES)
 
 FACT_CLASSES = Table(
     name="fact_classes",
@@ -216,6 +241,8 @@ FACT_CLASSES = Table(
         Column("relation", "string", "Relation of the fact."),
         Column("subject_label", "string", "Subject label in this language."),
         Column("object_label", "string", "Object label in this language."),
+        Column("object_uri", "string", "Object Wikidata id (groups facts by object, as the paper's one-token P@1)."),
+        Column("object_tokens", "int32", "Object length in the model's tokens, as the probe counts its gold ids."),
         Column("correct", "bool", "The probe's verdict under `protocol` (see `predictions`)."),
         Column(
             "present",
@@ -237,26 +264,38 @@ FACT_CLASSES = Table(
             "correct; null when it has no neurons or is correct nowhere else.",
             nullable=True,
         ),
-        Column("similar_lang", "string", "The language of `similarity` (ties: the smallest code).", nullable=True),
-        Column("threshold", "float64", "Calibrated threshold `similarity` must exceed (also in `runs`)."),
+        Column("best_match_lang", "string", "The language of `similarity` (ties: the smallest code).", nullable=True),
+        Column(
+            "partners",
+            "int32",
+            "Other languages where the fact is also correct and has neurons; null when it has no neurons here.",
+            nullable=True,
+        ),
+        Column(
+            "p_value",
+            "float64",
+            "P(null max over the same partners >= `similarity`), permuting uuids within the relation in every "
+            "language; null without partners.",
+            nullable=True,
+        ),
         Column(
             "cross_lingual",
             "bool",
-            "`similarity > threshold` (false when correct in no other language); null when the fact has no neurons.",
+            "`p_value <= alpha` (false when correct in no other language); null when wrong or without neurons.",
             nullable=True,
         ),
         Column(
             "pattern",
             "string",
-            "Correct facts: `language-independent` (not cross-lingual), `shared` (cross-lingual, present) or "
-            "`transferred` (cross-lingual, absent); null when wrong or undecidable (see `undecided`).",
+            "Correct facts: `transferred` (absent from the corpus), `shared` (present, cross-lingual) or "
+            "`language-independent` (present, not cross-lingual); null when wrong or undecidable (see `undecided`).",
             nullable=True,
         ),
         Column(
             "undecided",
             "string",
-            "Why a correct fact has no pattern: `no_neurons` (its relation had one correct fact) or "
-            "`no_presence` (cross-lingual, but the corpus could not say present or absent).",
+            "Why a correct fact has no pattern: `no_presence` (untraced or flagged label) or `no_neurons` "
+            "(present, but its relation had one correct fact, so PROBELESS ranked nothing).",
             nullable=True,
         ),
         Column(
@@ -281,10 +320,11 @@ FACT_CLASSES = Table(
     ),
     partitions=CLASS_PARTITIONS,
     key=("uuid",),
+    version=2,
     notes=(
-        "`protocol` is a partition level beyond DESIGN's [dump, model, lang]: correctness, and with it every "
-        "class, depends on the protocol. A language with facts but no corpus in any dump is classified under "
-        "`dump=none`, with null `present`.",
+        "`protocol`, `intervention` and `rules` are partition levels beyond DESIGN's [dump, model, lang]: "
+        "correctness, and with it every class, depends on them. A language with facts but no corpus in any dump "
+        "is classified under `dump=none`, with null `present`.",
     ),
 )
 
@@ -317,14 +357,17 @@ LANGUAGE_STATS = Table(
         Column("shared", "int64", "Correct facts of pattern `shared`."),
         Column("transferred", "int64", "Correct facts of pattern `transferred`."),
         Column("undecided", "int64", "Correct facts without a pattern (see `fact_classes.undecided`)."),
+        Column("cross_lingual", "int64", "Correct facts whose neurons match another language's (calibrated test)."),
+        Column("transferred_cross_lingual", "int64", "Transferred facts that are also `cross_lingual`."),
         Column("object_in_subject", "int64", "Correct absent facts of absent type `object_in_subject`."),
         Column("shared_token", "int64", "... of absent type `shared_token`."),
         Column("naming_cue", "int64", "... of absent type `naming_cue`."),
         Column("other", "int64", "... of absent type `other`."),
         Column("mean_similarity", "float64", "Mean `similarity` over the correct facts that have one.", nullable=True),
     ),
-    partitions=(DUMP, MODEL, PROTOCOL),
+    partitions=STATS_PARTITIONS,
     key=("lang",),
+    version=2,
 )
 
 LANGUAGE_PAIRS = Table(
@@ -334,8 +377,14 @@ LANGUAGE_PAIRS = Table(
     columns=(
         Column("lang", "string", "First language."),
         Column("other_lang", "string", "Second language."),
+        Column("both_probed", "int64", "Facts probed in both languages."),
         Column("both_correct", "int64", "Facts correct in both."),
-        Column("correct_jaccard", "float64", "Jaccard of the two sets of correct facts (uuids).", nullable=True),
+        Column(
+            "correct_jaccard",
+            "float64",
+            "Jaccard of the two sets of correct facts among the facts probed in both (the paper's Fig. 3).",
+            nullable=True,
+        ),
         Column("neuron_pairs", "int64", "Facts correct in both that have neurons in both."),
         Column(
             "neuron_jaccard",
@@ -344,8 +393,9 @@ LANGUAGE_PAIRS = Table(
             nullable=True,
         ),
     ),
-    partitions=(DUMP, MODEL, PROTOCOL),
+    partitions=STATS_PARTITIONS,
     key=("lang", "other_lang"),
+    version=2,
 )
 
 QUARANTINE = Table(

@@ -39,15 +39,14 @@ def build_warehouse(root: Path, model: str = MODEL) -> Warehouse:
              "template": "[X] : [Y]", "dataset": "TREx", "source": f"{lang}/{r}.jsonl", "line_no": 1}
             for u, (r, s, o, _, _) in FACTS_.items()
         ])  # fmt: skip
-        pred = {"model": model, "lang": lang, "protocol": "full-match"}
+        pred = {"model": model, "lang": lang, "protocol": "full-match", "intervention": "none", "rules": "default"}
         put(wh, PREDICTIONS, pred, [
             {"uuid": u, "relation": r, "n_masks_tried": 1, "matched_masks": None, "predicted_ids": [1],
-             "predicted_text": "x", "correct": bool(ok[lang]), "gold_rank": None, "gold_log_prob": None,
-             "intervention": "none"}
+             "predicted_text": "x", "correct": bool(ok[lang]), "gold_rank": None, "gold_log_prob": None}
             for u, (r, _, _, ok, _) in FACTS_.items()
         ] + ([{"uuid": "gone", "relation": "P36", "n_masks_tried": 1, "matched_masks": None, "predicted_ids": [1],
-               "predicted_text": "x", "correct": True, "gold_rank": None, "gold_log_prob": None,
-               "intervention": "none"}] if lang == "en" else []))  # fmt: skip
+               "predicted_text": "x", "correct": True, "gold_rank": None, "gold_log_prob": None}]
+            if lang == "en" else []))  # fmt: skip
         put(wh, NEURONS, pred, [
             {"uuid": u, "relation": r, "neuron_ids": n[lang], "scores": [1.0] * len(n[lang])}
             for u, (r, _, _, _, n) in FACTS_.items() if lang in n

@@ -19,3 +19,7 @@ class NothingUsable(FactraceError):
 
 class DependencyMissing(FactraceError):
     """An optional package is needed: the message names the pip extra to install."""
+
+
+class SchemaMismatch(FactraceError):
+    """A table on disk has another layout than this factrace writes: rerun the stage that writes it."""

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from schemas.arrow import arrow_schema
 from schemas.tables import Table
+from tracer.errors import SchemaMismatch
 
 STAGING = "_staging"
 TRASH = "_trash"
@@ -101,12 +102,26 @@ class Warehouse:
     def partitions(self, table: Table, **filters: Sequence[str] | str | None) -> list[dict[str, str]]:
         """Published partitions of a table, optionally filtered by partition values."""
         base = self.table_dir(table)
+        parts = sorted(base.glob("/".join(["*"] * len(table.partition_names)))) if base.exists() else []
+        if base.exists() and not parts:
+            self._check_layout(table)
         found = []
-        for part in sorted(base.glob("/".join(["*"] * len(table.partition_names)))) if base.exists() else []:
+        for part in parts:
             values = dict(seg.split("=", 1) for seg in part.relative_to(base).parts)
             if all(_matches(values.get(k), v) for k, v in filters.items()):
                 found.append(values)
         return found
+
+    def _check_layout(self, table: Table) -> None:
+        """A table whose files sit at another partition depth was written by an older factrace: say so."""
+        stray = next(self.table_dir(table).rglob("part-*.parquet"), None)
+        if stray is not None:
+            depth = len(stray.relative_to(self.table_dir(table)).parts) - 1
+            raise SchemaMismatch(
+                f"{table.name} in {self.root} has {depth} partition level(s), this factrace expects "
+                f"{len(table.partitions)} ({', '.join(table.partition_names)}; schema v{table.version}): it was "
+                f"written by an older version. Rerun the stage that writes {table.name}, or use a new warehouse"
+            )
 
     def files(self, table: Table, values: dict[str, str]) -> list[Path]:
         return sorted(self.partition_dir(table, values).glob("part-*.parquet"))

@@ -84,7 +84,7 @@ def check_classes(rows: list[dict]) -> None:
     # Odesa is in Ukraine: the English wiki says so, the German one never does
     assert classes[("de", "demo-p17-odesa")]["present"] is False
     assert classes[("de", "demo-p17-odesa")]["pattern"] == "transferred"
-    assert classes[("de", "demo-p17-odesa")]["similar_lang"] == "en"
+    assert classes[("de", "demo-p17-odesa")]["best_match_lang"] == "en"
     # absent from the English wiki, each for its own reason
     for uuid, kind in [("demo-p138-tokyo-station", "object_in_subject"), ("demo-p131-tokyo-tower", "shared_token"),
                        ("demo-p17-lyon", "naming_cue"), ("demo-p36-uk", "other")]:  # fmt: skip

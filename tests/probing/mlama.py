@@ -37,9 +37,10 @@ def naive_marker(loaded) -> int | None:
 
 
 def naive_k(loaded, facts: list[dict]) -> dict[str, int]:
+    """K as the authors compute it: len(tokenizer.tokenize(obj)), a lone ``▁`` included."""
     k: dict[str, int] = defaultdict(int)
     for fact in facts:
-        k[fact["relation"]] = max(k[fact["relation"]], len(naive_gold(loaded, fact["object_label"])))
+        k[fact["relation"]] = max(k[fact["relation"]], len(loaded.tokenizer.tokenize(fact["object_label"])))
     return k
 
 

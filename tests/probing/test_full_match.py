@@ -9,9 +9,9 @@ from probing.batching import token_batches
 from probing.full_match import full_match
 from probing.masked import mask_logits
 from probing.models import load_masked_lm
-from probing.passes import run_queries
+from probing.passes import QueryResults, run_queries
 from probing.probe import prepare
-from probing.queries import masked_text
+from probing.queries import Prompt, masked_text
 from tests.probing.mlama import mlama_facts, naive_full_match, naive_marker
 
 pytestmark = pytest.mark.probing
@@ -72,3 +72,14 @@ def test_a_model_that_knows_the_answer_is_correct(tiny_bert):
         head.bias[prompt.gold_ids[0]] = 1e4
     [result] = full_match([prompt], run_queries(loaded, [prompt]), None)
     assert result.correct and result.matched_masks == 1 and result.predicted_ids == list(prompt.gold_ids)
+
+
+def test_when_several_mask_counts_match_default_keeps_the_smallest_and_fact_cl_the_last():
+    marker = 6  # XLM-R's lone "▁": ignored on both sides when comparing
+    prompt = Prompt("f", "P36", base_ids=(0, 250001, 2), mask_at=1, gold_ids=(900,), max_masks=3)
+    results = QueryResults(predicted={(0, 1): [900], (0, 2): [marker, 900], (0, 3): [marker, 900, 5]})
+    [smallest] = full_match([prompt], results, marker)
+    [last] = full_match([prompt], results, marker, last_match=True)
+    assert (smallest.matched_masks, smallest.predicted_ids) == (1, [900])
+    assert (last.matched_masks, last.predicted_ids) == (2, [marker, 900])
+    assert smallest.correct and last.correct

@@ -88,5 +88,7 @@ def test_xlmr_gold_drops_the_lone_marker_and_masks_tokenize_as_masks(tiny_xlmr):
         "template": "[X]の首都は[Y]です。",
     }
     [prompt], _ = build_prompts(tok, XLM_ROBERTA, [fact])
+    assert tok.tokenize("東京") == ["▁", "東京"]
+    assert prompt.gold_ids == tuple(tok.convert_tokens_to_ids(["東京"])) and prompt.max_masks == 2  # K counts "▁"
     text = f"日本の首都は{tok.mask_token * 2}です。"
     assert prompt.ids(2) == tok(text)["input_ids"] and prompt.ids(2).count(tok.mask_token_id) == 2

@@ -80,6 +80,14 @@ def test_both_protocols_with_neurons_write_every_table(knowing_bert, tmp_path):
     [run] = [r for r in wh.read(RUNS).to_pylist() if r["stage"] == "probe"]
     assert run["records_in"] == 5 + 4 + 3 + 2 and run["records_out"] == 11 and run["records_quarantined"] == 3
     assert "full-match" in out["table"] and out["message"].startswith("probe: model tiny on cpu float32")
+    assert {(r["intervention"], r["rules"]) for r in predictions.to_pylist()} == {("none", "default")}
+    # the authors' rules go to their own partitions; the default rows stay as they were
+    before = contents(wh, PREDICTIONS)
+    probe(wh, knowing_bert, protocol=["full-match"], neurons=True, rules="fact-cl")
+    assert [r for r in contents(wh, PREDICTIONS) if r["rules"] == "default"] == before
+    fact_cl = [r for r in contents(wh, PREDICTIONS) if r["rules"] == "fact-cl"]
+    assert {r["protocol"] for r in fact_cl} == {"full-match"}
+    assert {r["uuid"] for r in fact_cl if r["correct"] and r["lang"] == "en"} == correct
 
 
 def test_reruns_resume_and_force_gives_identical_tables(tiny_bert, tmp_path):

@@ -15,7 +15,7 @@ import pytest
 from tokenizers import Tokenizer
 
 from tracer.classify.absent import absent_type
-from tracer.classify.inputs import token_strings
+from tracer.classify.label_tokens import token_strings
 from tracer.facts.mlama import MlamaReader
 from tracer.records import Fact
 

@@ -1,4 +1,4 @@
-"""The classify stage on a hand-built warehouse: joins, null presence, threshold, statistics, reruns."""
+"""The classify stage on a hand-built warehouse: joins, null presence, the cross-lingual test, statistics, reruns."""
 
 import json
 
@@ -6,7 +6,7 @@ import pytest
 
 from schemas.tables import FACT_CLASSES, LANGUAGE_PAIRS, LANGUAGE_STATS, QUARANTINE, RUNS
 from tests.classified import MODEL, build_warehouse
-from tracer.errors import InputNotFound
+from tracer.errors import ConfigError, InputNotFound
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
 from tracer.stages.common import LocalRunner
 from tracer.warehouse import Warehouse
@@ -29,21 +29,29 @@ def test_classes_statistics_and_runs(warehouse):
     out = classify(warehouse)
     classes = read(warehouse, FACT_CLASSES)
     assert {k[0] for k in classes} == {"en", "ja", "zh"} and ("en", "gone") not in classes
-    # null: f1/f2 of P36 pair up across languages; f1: en {1,2,3} vs ja {10,11,12}: 0, vs ja's f2 ... all 0
+    # the null: different facts of P36 never share a neuron, so every same-fact overlap is significant (p = 0)
     run = warehouse.read(RUNS).to_pylist()[-1]
     extra = json.loads(run["extra"])
-    assert extra["threshold"] == 0.0 and extra["null_pairs"] > 0
+    assert extra["alpha"] == 0.01 and extra["calibration"]["tested"] == 7
     assert (run["records_in"], run["records_out"], run["records_quarantined"]) == (13, 12, 1)
     pattern = {k: r["pattern"] for k, r in classes.items()}
     assert pattern[("en", "f1")] == "shared" and pattern[("ja", "f1")] == "transferred"
+    assert classes[("en", "f1")]["p_value"] == 0.0 and classes[("en", "f1")]["partners"] == 2
     assert pattern[("en", "f2")] == "language-independent"  # correct in ja too, but no shared neuron
-    assert pattern[("en", "f3")] == "transferred" and classes[("en", "f3")]["similar_lang"] == "zh"
-    assert classes[("en", "f1")]["similar_lang"] == "ja"  # ja (1.0) beats zh (0.5)
+    assert classes[("en", "f2")]["p_value"] == 1.0 and classes[("en", "f2")]["cross_lingual"] is False
+    assert pattern[("en", "f3")] == "transferred" and classes[("en", "f3")]["best_match_lang"] == "zh"
+    assert classes[("en", "f1")]["best_match_lang"] == "ja"  # ja (1.0) beats zh (0.5)
     assert classes[("zh", "f1")]["present"] is None and classes[("zh", "f1")]["undecided"] == "no_presence"
-    assert classes[("zh", "f1")]["coarse_class"] == "correct-untraced"
-    assert classes[("ja", "f4")]["undecided"] == "no_neurons" and classes[("ja", "f4")]["absent_type"] == "naming_cue"
+    assert classes[("zh", "f1")]["coarse_class"] == "correct-untraced" and classes[("zh", "f1")]["cross_lingual"]
+    # absent and without neurons (the only correct P103 fact): transferred all the same, as the paper counts it
+    f4 = classes[("ja", "f4")]
+    assert (f4["pattern"], f4["undecided"], f4["cross_lingual"], f4["absent_type"]) == (
+        "transferred", None, None, "naming_cue"
+    )
     assert classes[("en", "f3")]["absent_type"] == "other"
     assert classes[("ja", "f2")]["cross_lingual"] is False
+    assert classes[("en", "f1")]["object_uri"] == "Q2" and classes[("en", "f1")]["object_tokens"] >= 1
+    assert not any(r["pattern"] == "language-independent" and r["present"] is False for r in classes.values())
     stats = {r["lang"]: r for r in warehouse.read(LANGUAGE_STATS).to_pylist()}
     assert (
         stats["en"]["pages"] == 1
@@ -53,10 +61,13 @@ def test_classes_statistics_and_runs(warehouse):
     assert not stats["zh"]["traced"] and stats["zh"]["absence_rate"] is None
     assert (stats["en"]["queries"], stats["en"]["correct"], stats["en"]["p_at_1"]) == (4, 3, 0.75)
     assert (stats["en"]["shared"], stats["en"]["transferred"], stats["en"]["language_independent"]) == (1, 1, 1)
+    assert (stats["ja"]["transferred"], stats["ja"]["transferred_cross_lingual"]) == (2, 1)
     pairs = {(r["lang"], r["other_lang"]): r for r in warehouse.read(LANGUAGE_PAIRS).to_pylist()}
     assert pairs[("en", "ja")]["both_correct"] == 2 and pairs[("en", "ja")]["neuron_jaccard"] == pytest.approx(0.5)
+    assert pairs[("en", "ja")]["both_probed"] == 4 and pairs[("en", "ja")]["correct_jaccard"] == pytest.approx(2 / 4)
     assert warehouse.read(QUARANTINE).column("reason").to_pylist() == ["fact_missing"]
-    assert "3 shared" not in out["message"] and "threshold 0.0000" in out["message"]
+    assert "3 transferred (2 with cross-lingual neurons)" in out["message"]
+    assert "alpha 0.01: 5 of 7 facts with a partner language" in out["message"]
     classify(warehouse)
     assert read(warehouse, FACT_CLASSES) == classes
 
@@ -64,5 +75,11 @@ def test_classes_statistics_and_runs(warehouse):
 def test_a_missing_model_or_protocol_is_a_clear_error(warehouse):
     with pytest.raises(InputNotFound, match=r"no predictions of model .* candidates"):
         classify(warehouse, protocol="candidates")
+    with pytest.raises(InputNotFound, match=r"rules fact-cl.*full-match/none/default.*--rules fact-cl"):
+        classify(warehouse, rules="fact-cl")
+    with pytest.raises(ConfigError, match="drop --match-mode tokens"):
+        ClassifyConfig(warehouse=str(warehouse.root), model=MODEL, rules="fact-cl", match_mode="tokens")
+    with pytest.raises(ConfigError, match="--alpha must be in"):
+        ClassifyConfig(warehouse=str(warehouse.root), model=MODEL, alpha=1.5)
     with pytest.raises(InputNotFound, match="keeps no tokenizer for model 'other'"):
         ClassifyStage(ClassifyConfig(warehouse=str(warehouse.root), model="other"), LocalRunner()).run()

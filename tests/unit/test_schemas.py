@@ -4,7 +4,10 @@ import pytest
 from schemas import TABLES, table
 from schemas.arrow import arrow_schema
 from schemas.docs import render
+from schemas.tables import PREDICTIONS
 from tests.conftest import REPO
+from tracer.errors import SchemaMismatch
+from tracer.warehouse import Warehouse
 
 
 def test_docs_are_generated_from_the_declarations():
@@ -30,3 +33,11 @@ def test_arrow_schema_carries_types_and_version():
 def test_unknown_table_lists_known_ones():
     with pytest.raises(KeyError, match="known tables: fact_classes, fact_presence, facts, language_pairs"):
         table("nope")
+
+
+def test_a_table_written_with_fewer_partition_levels_is_a_clear_error(tmp_path):
+    old = tmp_path / "predictions" / "model=m" / "lang=en" / "protocol=full-match"
+    old.mkdir(parents=True)
+    (old / "part-00000.parquet").write_bytes(b"")
+    with pytest.raises(SchemaMismatch, match=r"predictions .* has 3 partition level.*expects 5.*older version"):
+        Warehouse(tmp_path).partitions(PREDICTIONS)

@@ -1,16 +1,23 @@
 """Why a correct fact the corpus never showed could still be predicted: the absent-type rules.
 
-The first rule that applies wins (Zhao et al. 2024, section 5):
+The first rule that applies wins (Zhao et al. 2024, section 5; the authors' notebook
+``display_mathes_and_wiki.ipynb``):
 
 1. ``object_in_subject``: the object is a substring of the subject after lowercasing (Chinese: both
    converted to simplified characters, not lowercased), e.g. *Split Airport* / *Split*.
-2. ``shared_token``: subject and object share a subword token of the model's tokenizer. Tokens that
-   carry no letter or digit (a bare ``▁``, punctuation) do not count.
+2. ``shared_token``: subject and object share a subword token of the model's tokenizer (Chinese tokens
+   converted to simplified first).
 3. ``naming_cue``: the relation names the object in the subject's usual context (country,
    citizenship, languages spoken, religion, native language).
 4. ``other``.
 
-The first two together are "shared entity tokens".
+The first two together are "shared entity tokens". Rule 2 differs between the rule sets:
+
+* ``default``: only tokens with a letter or digit count, so XLM-R's lone ``▁`` and punctuation such as
+  ``-`` or ``(`` never make two labels "share a token"; Chinese is any ``zh*`` code.
+* ``fact-cl``: every token counts (the authors' ``set(sub_tokens) & set(obj_tokens)``) and only ``zh`` is
+  converted. The authors converted with ``zhconv``; factrace converts with OpenCC (docs/classification.md
+  lists where the two disagree on mLAMA's labels).
 """
 
 from __future__ import annotations
@@ -31,27 +38,39 @@ GROUPS = {
     OTHER: "other",
 }
 NAMING_CUE_RELATIONS = ("P17", "P27", "P1412", "P140", "P103")
+DEFAULT, FACT_CL = "default", "fact-cl"
+RULES = (DEFAULT, FACT_CL)
 
 Tokenize = Callable[[str], list[str]]
 
 
-def object_in_subject(subject: str, obj: str, lang: str) -> bool:
+def is_chinese(lang: str, rules: str = DEFAULT) -> bool:
+    return lang == "zh" if rules == FACT_CL else lang in CHINESE
+
+
+def object_in_subject(subject: str, obj: str, lang: str, rules: str = DEFAULT) -> bool:
     """Rule 1; an empty object never counts."""
-    if lang in CHINESE:
+    if is_chinese(lang, rules):
         subject, obj = to_simplified(subject), to_simplified(obj)
     else:
         subject, obj = subject.lower(), obj.lower()
     return bool(obj) and obj in subject
 
 
-def _content_tokens(tokens: Iterable[str]) -> set[str]:
-    """Tokens with at least one letter or digit, as the tokenizer spells them (``##`` and ``▁`` kept)."""
+def _counted(tokens: Iterable[str], chinese: bool, rules: str) -> set[str]:
+    """The tokens rule 2 compares, as the tokenizer spells them (``##`` and ``▁`` kept)."""
+    if chinese:
+        tokens = [to_simplified(t) for t in tokens]
+    if rules == FACT_CL:
+        return set(tokens)
     return {t for t in tokens if any(c.isalnum() for c in t)}
 
 
-def share_token(subject_tokens: Iterable[str], object_tokens: Iterable[str]) -> bool:
+def share_token(
+    subject_tokens: Iterable[str], object_tokens: Iterable[str], chinese: bool = False, rules: str = DEFAULT
+) -> bool:
     """Rule 2 on the two labels' tokens."""
-    return bool(_content_tokens(subject_tokens) & _content_tokens(object_tokens))
+    return bool(_counted(subject_tokens, chinese, rules) & _counted(object_tokens, chinese, rules))
 
 
 def absent_type(
@@ -61,11 +80,15 @@ def absent_type(
     lang: str,
     tokenize: Tokenize,
     naming_cues: Iterable[str] = NAMING_CUE_RELATIONS,
+    rules: str = DEFAULT,
 ) -> str:
-    """The first absent-type rule that applies to a correct, absent fact."""
-    if object_in_subject(subject, obj, lang):
+    """The first absent-type rule that applies to a correct, absent fact.
+
+    ``tokenize`` gives a label's tokens without special tokens, as ``tokenizer.tokenize`` does.
+    """
+    if object_in_subject(subject, obj, lang, rules):
         return OBJECT_IN_SUBJECT
-    if share_token(tokenize(subject), tokenize(obj)):
+    if share_token(tokenize(subject), tokenize(obj), is_chinese(lang, rules), rules):
         return SHARED_TOKEN
     if relation in set(naming_cues):
         return NAMING_CUE

@@ -1,36 +1,15 @@
-"""What classification reads besides the probe's tables: the model's tokenizer and the corpus size."""
+"""What classification reads besides the probe's tables: the size of each language's corpus."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from tokenizers import Tokenizer
 
 from schemas.tables import PAGES, SEGMENTS
 from tracer.classify.stats import Corpus
 from tracer.dumps.naming import wiki_language
-from tracer.tokenization.loading import load_stored
 from tracer.warehouse import Warehouse
-
-BARE_PIECES = frozenset({"▁", "Ġ"})
-
-
-def token_strings(tokenizer: Tokenizer) -> Callable[[str], list[str]]:
-    """Tokens of a label without special tokens, XLM-R's lone leading ``▁`` dropped (as the probe does)."""
-
-    def tokenize(text: str) -> list[str]:
-        tokens = tokenizer.encode(text, add_special_tokens=False).tokens
-        return tokens[1:] if tokens and tokens[0] in BARE_PIECES else tokens
-
-    return tokenize
-
-
-def stored_tokenizer(path: str | Path) -> Callable[[str], list[str]]:
-    return token_strings(load_stored(path))
 
 
 def corpus_size(wh: Warehouse, dump: str, lang: str, tokenizer_id: str | None) -> Corpus:

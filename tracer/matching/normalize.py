@@ -47,8 +47,11 @@ NORMALIZERS: dict[str, Callable[[str], str]] = {
     "nfkc_casefold_t2s_v1": nfkc_casefold_t2s_v1,
 }
 
-# Languages whose labels and text are converted traditional→simplified.
-CHINESE = frozenset({"zh", "zh-cn", "zh-tw", "zh-hans", "zh-hant", "zh_classical", "zh_yue", "yue"})
+# Languages whose labels and text are converted traditional→simplified (wiki codes as ``wiki_language`` gives
+# them: ``zh_yuewiki`` → ``zh-yue``; the underscore spellings are kept for labels given by hand).
+CHINESE = frozenset(
+    {"zh", "zh-cn", "zh-tw", "zh-hans", "zh-hant", "zh-classical", "zh-yue", "zh_classical", "zh_yue", "yue"}
+)
 
 
 def normalizer_name(lang: str) -> str:

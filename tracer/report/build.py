@@ -33,7 +33,14 @@ def _reference_dir(cfg: ReportConfig) -> Path | None:
 
 def run_report(cfg: ReportConfig) -> str:
     wh = Warehouse(cfg.warehouse)
-    values = choose(wh, cfg.dump or None, cfg.model or None, cfg.protocol or None)
+    values = choose(
+        wh,
+        dump=cfg.dump or None,
+        model=cfg.model or None,
+        protocol=cfg.protocol or None,
+        intervention=cfg.intervention or None,
+        rules=cfg.rules or None,
+    )
     data = load_slice(wh, values, _reference_dir(cfg))
     out = Path(cfg.out)
     html_text = render(data, out / "csv")
@@ -68,11 +75,16 @@ def render(data: Slice, csv_dir: Path) -> str:
                                                 "undecided", "mean_similarity"])  # fmt: skip
     write_csv(csv_dir / "examples.csv", data.examples)
     write_csv(csv_dir / "correlations.csv", [{"statistic": k, **v} for k, v in corr.items()])
-    threshold = json.loads(data.run["extra"]).get("threshold") if data.run else None
+    extra = json.loads(data.run["extra"]) if data.run else {}
+    calibration = extra.get("calibration", {})
     summary = [
-        f"dump {data.dump}, model {data.model}, protocol {data.protocol}, {len(langs)} language(s)",
+        f"dump {data.dump}, model {data.model}, protocol {data.protocol}, intervention {data.intervention}, "
+        f"rules {data.rules}, {len(langs)} language(s)",
         f"{sum(s['correct'] for s in stats):,} of {sum(s['queries'] for s in stats):,} facts correct",
-        f"cross-lingual threshold (Jaccard): {threshold:.4f}" if threshold is not None else "threshold: unknown",
+        f"cross-lingual neuron test (permutation null of the best match, alpha {extra['alpha']:g}): "
+        f"{calibration.get('significant', 0):,} of {calibration.get('tested', 0):,} facts with a partner language"
+        if "alpha" in extra
+        else "cross-lingual test: unknown (no classify run found)",
         f"Pearson r of P@1 with log corpus size: {_r(r_size)}; with mean object length: {_r(r_length)} "
         "(the paper: 0.44–0.51 and −0.81/−0.74)",
     ]
@@ -143,7 +155,7 @@ def render(data: Slice, csv_dir: Path) -> str:
                     e["subject_label"],
                     e["object_label"],
                     _num(e["similarity"]),
-                    e["similar_lang"],
+                    e["best_match_lang"],
                     _evidence(e),
                 ]
                 for e in data.examples

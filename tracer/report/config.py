@@ -17,6 +17,8 @@ class ReportConfig:
     dump: str = option("", help="dump label (default: the only one classified)")
     model: str = option("", help="model id (default: the only one classified)")
     protocol: str = option("", help="protocol (default: full-match when classified, else the only one)")
+    intervention: str = option("", help="intervention (default: none when classified, else the only one)")
+    rules: str = option("", help="rule set (default: `default` when classified, else the only one)")
     reference: str = option(
         "", help="folder with p1_table_mbert_xlmr.csv for the paper's P@1 (default: ../shared/data/reference if any)"
     )

@@ -36,6 +36,8 @@ class Slice:
     dump: str
     model: str
     protocol: str
+    intervention: str
+    rules: str
     stats: list[dict]
     pairs: list[dict]
     examples: list[dict]
@@ -48,25 +50,36 @@ class Slice:
         return [s["lang"] for s in self.stats]
 
 
-def choose(wh: Warehouse, dump: str | None, model: str | None, protocol: str | None) -> dict[str, str]:
-    """The one (dump, model, protocol) to report; full-match is preferred when both protocols were classified."""
-    found = wh.partitions(LANGUAGE_STATS, dump=dump, model=model, protocol=protocol)
-    if len(found) > 1 and any(v["protocol"] == "full-match" for v in found) and protocol is None:
-        found = [v for v in found if v["protocol"] == "full-match"]
+# When a choice is left open and several were classified, these are preferred.
+PREFERRED = {"protocol": "full-match", "intervention": "none", "rules": "default"}
+SLICE_KEYS = ("dump", "model", "protocol", "intervention", "rules")
+
+
+def choose(wh: Warehouse, **wanted: str | None) -> dict[str, str]:
+    """The one (dump, model, protocol, intervention, rules) slice to report.
+
+    Unset choices prefer full-match, no intervention and the default rules when those were classified.
+    """
+    found = wh.partitions(LANGUAGE_STATS, **wanted)
+    for key, value in PREFERRED.items():
+        if len(found) > 1 and wanted.get(key) is None and any(v[key] == value for v in found):
+            found = [v for v in found if v[key] == value]
     if len(found) == 1:
         return found[0]
     if not found:
         raise InputNotFound(f"no language_stats in {wh.root} for that choice: run 'factrace classify' first")
-    options = "; ".join(f"--dump {v['dump']} --model {v['model']} --protocol {v['protocol']}" for v in found)
+    options = "; ".join(" ".join(f"--{k} {v[k]}" for k in SLICE_KEYS) for v in found)
     raise InputNotFound(f"{len(found)} classified slices in {wh.root}; pick one: {options}")
 
 
-def latest_classify_run(wh: Warehouse, model: str, protocol: str) -> dict:
+def latest_classify_run(wh: Warehouse, values: dict[str, str]) -> dict:
+    """The newest classify run that wrote this slice."""
+    keys = ("protocol", "intervention", "rules")
     runs = [
         r
         for r in wh.read(RUNS).to_pylist()
-        if r["stage"] == "classify" and json.loads(r["extra"]).get("model") == model
-        and json.loads(r["parameters"]).get("protocol") == protocol
+        if r["stage"] == "classify" and json.loads(r["extra"]).get("model") == values["model"]
+        and all(json.loads(r["parameters"]).get(k) == values[k] for k in keys)
     ]  # fmt: skip
     return max(runs, key=lambda r: r["started_at"]) if runs else {}
 
@@ -74,9 +87,19 @@ def latest_classify_run(wh: Warehouse, model: str, protocol: str) -> dict:
 def load_slice(wh: Warehouse, values: dict[str, str], reference_dir: Path | None) -> Slice:
     stats = sorted(wh.read(LANGUAGE_STATS, **values).to_pylist(), key=lambda r: r["lang"])
     pairs = wh.read(LANGUAGE_PAIRS, **values).to_pylist()
-    run = latest_classify_run(wh, values["model"], values["protocol"])
+    run = latest_classify_run(wh, values)
     tokenizer = json.loads(run["parameters"]).get("presence_tokenizer") if run else None
-    out = Slice(values["dump"], values["model"], values["protocol"], stats, pairs, examples(wh, values, tokenizer), run)
+    out = Slice(
+        values["dump"],
+        values["model"],
+        values["protocol"],
+        values["intervention"],
+        values["rules"],
+        stats,
+        pairs,
+        examples(wh, values, tokenizer),
+        run,
+    )
     if reference_dir is not None and values["protocol"] == "full-match":
         out.reference_name, out.reference = reference_p_at_1(reference_dir, values["model"])
     return out
@@ -97,7 +120,7 @@ def examples(wh: Warehouse, values: dict[str, str], tokenizer: str | None) -> li
     """Up to ``EXAMPLES_PER_PATTERN`` facts of each pattern, those with corpus evidence first, with the text
     of their first evidence segment (a transferred fact shows the evidence of the language it came from)."""
     columns = ["lang", "uuid", "relation", "subject_label", "object_label", "pattern", "present", "similarity",
-               "similar_lang", "cooccurrence_segments", "evidence", "absent_type"]  # fmt: skip
+               "best_match_lang", "cross_lingual", "cooccurrence_segments", "evidence", "absent_type"]  # fmt: skip
     table = wh.read(FACT_CLASSES, columns, **values)
     classified = table.filter(pc.is_valid(table.column("pattern"))).to_pylist()
     by_key = {(r["lang"], r["uuid"]): r for r in classified}
@@ -105,10 +128,18 @@ def examples(wh: Warehouse, values: dict[str, str], tokenizer: str | None) -> li
     for pattern in PATTERNS:
         rows = [r for r in classified if r["pattern"] == pattern]
         for row in rows:
-            source = by_key.get((row["similar_lang"], row["uuid"])) if pattern == TRANSFERRED else row
+            source = by_key.get((row["best_match_lang"], row["uuid"])) if pattern == TRANSFERRED else row
             row["evidence_lang"] = source["lang"] if source and source["evidence"] else None
             row["first_evidence"] = source["evidence"][0] if source and source["evidence"] else None
-        rows.sort(key=lambda r: (r["first_evidence"] is None, -(r["similarity"] or 0.0), r["lang"], r["uuid"]))
+        rows.sort(
+            key=lambda r: (
+                r["first_evidence"] is None,
+                r["cross_lingual"] is not True,
+                -(r["similarity"] or 0.0),
+                r["lang"],
+                r["uuid"],
+            )
+        )
         chosen += rows[:EXAMPLES_PER_PATTERN]
     texts = segment_texts(wh, values["dump"], tokenizer, chosen)
     for row in chosen:

@@ -1,11 +1,11 @@
 """The classify stage: ``fact_presence`` × ``predictions`` × ``neurons`` → ``fact_classes``,
-``language_stats`` and ``language_pairs``, for one model and protocol.
+``language_stats`` and ``language_pairs``, for one model, protocol, intervention and rule set.
 
-Two rounds of tasks through the same runner. *Similarity*, one task per language with neurons:
-the best same-fact Jaccard of each of its facts against every other language, and its share of the
-null distribution (different facts, same relation, same language pair). The driver pools the null
-and takes its percentile as the threshold. *Classify*, one task per (dump, language): joins the
-language's tables, applies the rules (``tracer.classify.patterns``) and counts the statistics.
+Two rounds of tasks through the same runner. *Similarity*, one task per language with neurons: the
+best same-fact Jaccard of each of its facts against every other language, and its p-value under the
+permutation null of that max (``tracer.classify.similarity``). *Classify*, one task per (dump,
+language): joins the language's tables, applies the rules (``tracer.classify.patterns``) and counts
+the statistics.
 """
 
 from __future__ import annotations
@@ -32,12 +32,13 @@ from schemas.tables import (
     PREDICTIONS,
     QUARANTINE,
 )
-from tracer.classify.absent import NAMING_CUE_RELATIONS
-from tracer.classify.inputs import corpus_size, stored_tokenizer
+from tracer.classify.absent import DEFAULT, FACT_CL, NAMING_CUE_RELATIONS, RULES
+from tracer.classify.inputs import corpus_size
+from tracer.classify.label_tokens import gold_length, stored_tokenizer
 from tracer.classify.neuron_sets import NeuronSets
 from tracer.classify.patterns import classify_language
-from tracer.classify.similarity import NULL_PAIRS_PER_RELATION, best_matches, null_sample, percentile_threshold
-from tracer.classify.stats import correlations, language_row, pair_rows
+from tracer.classify.similarity import ALPHA, NULL_FACTS, cross_lingual_similarity
+from tracer.classify.stats import calibration_summary, correlations, language_row, merge_calibration, pair_rows
 from tracer.config import option
 from tracer.errors import ConfigError, InputNotFound
 from tracer.matching.language import MODES
@@ -61,20 +62,43 @@ class ClassifyConfig:
         "as the probe does)"
     )
     protocol: str = option("full-match", help="whose verdict counts as correct", choices=PROTOCOLS)
-    match_mode: str = option("tokens", help="which fact_presence decides present/absent", choices=MODES)
+    rules: str = option(
+        DEFAULT,
+        help="`default`, or `fact-cl` for the authors' rules end to end (presence by fact-cl matching, the "
+        "probe's fact-cl rows, their absent-type rule 2); docs/classification.md lists the differences",
+        choices=RULES,
+    )
+    intervention: str = option("none", help="which probe rows to classify: `none`, or an intervention's name")
+    match_mode: str = option(
+        "",
+        help="which fact_presence decides present/absent (default: tokens; fact-cl under --rules fact-cl)",
+        choices=("", *MODES),
+    )
     presence_tokenizer: str = option(
         "", help="fact_presence tokenizer id (default: the only one, else the one matching the model's tokenizer)"
     )
     dumps: list[str] = option([], help="only these dump labels (default: every dump with fact_presence)")
-    percentile: float = option(99.0, help="percentile of the null Jaccards that cross-lingual similarity must exceed")
+    alpha: float = option(
+        ALPHA, help="significance level of the cross-lingual test (p-value of the best match under the null max)"
+    )
     naming_cues: list[str] = option(list(NAMING_CUE_RELATIONS), help="relations whose objects are naming cues")
-    null_pairs: int = option(NULL_PAIRS_PER_RELATION, help="null pairs sampled per relation and language pair")
+    null_facts: int = option(
+        NULL_FACTS, help="facts per relation and language the null is computed on (all when fewer; exact then)"
+    )
 
     def __post_init__(self) -> None:
-        if not 0 < self.percentile <= 100:
-            raise ConfigError(f"--percentile must be in (0, 100], got {self.percentile}")
-        if self.null_pairs < 1:
-            raise ConfigError(f"--null-pairs must be at least 1, got {self.null_pairs}")
+        if not 0 < self.alpha < 1:
+            raise ConfigError(f"--alpha must be in (0, 1), got {self.alpha}")
+        if self.null_facts < 2:
+            raise ConfigError(f"--null-facts must be at least 2, got {self.null_facts}")
+        if not self.intervention:
+            raise ConfigError("--intervention must name one (`none` for the model as it is)")
+        wanted = FACT_CL if self.rules == FACT_CL else "tokens"
+        if self.rules == FACT_CL and self.match_mode not in ("", FACT_CL):
+            raise ConfigError(
+                f"--rules fact-cl decides presence with fact-cl matching; drop --match-mode {self.match_mode}"
+            )
+        self.match_mode = self.match_mode or wanted
 
 
 def _read(files: list[str], columns: list[str] | None = None) -> pa.Table | None:
@@ -83,21 +107,19 @@ def _read(files: list[str], columns: list[str] | None = None) -> pa.Table | None
 
 
 def similarity_task(task: dict) -> dict:
-    """Executor side: one language's best matches (saved as a partial) and its share of the null."""
+    """Executor side: one language's best matches and their p-values, saved as a partial."""
     columns = ["uuid", "relation", "neuron_ids"]
     sets = {lang: NeuronSets.from_table(lang, _read(files, columns)) for lang, files in task["neuron_files"].items()}
     mine = sets[task["lang"]]
     others = [s for lang, s in sets.items() if lang != task["lang"]]
-    found = best_matches(mine, others)
-    null: Counter = Counter()
-    for other in others:
-        if other.lang > mine.lang:  # each unordered pair once
-            null.update(null_sample(mine, other, task["null_pairs"]))
+    found = cross_lingual_similarity(mine, others, task["null_facts"])
     partial = pa.table(
         {
             "uuid": pa.array(mine.uuids.tolist(), pa.string()),
             "similarity": pa.array(found.best, pa.float64()),
-            "similar_lang": pa.array(found.best_lang.tolist(), pa.string()),
+            "best_match_lang": pa.array(found.best_lang.tolist(), pa.string()),
+            "partners": pa.array(found.partners, pa.int32()),
+            "p_value": pa.array(found.p_value, pa.float64()),
         }
     )
     write_table(Path(task["partial_file"]), partial)
@@ -106,7 +128,7 @@ def similarity_task(task: dict) -> dict:
         "partial_file": task["partial_file"],
         "facts": len(mine),
         "pairs": {other: [p.pairs, p.jaccard_sum] for other, p in found.pairs.items()},
-        "null": [[i, u, n] for (i, u), n in sorted(null.items())],
+        "calibration": calibration_summary(found.partners, found.p_value, task["alpha"]),
     }
 
 
@@ -115,12 +137,14 @@ def classify_task(task: dict) -> dict:
     wh = Warehouse(task["warehouse"])
     lang = task["lang"]
     predictions = _read(task["prediction_files"], ["uuid", "relation", "correct"])
-    facts = _read(task["fact_files"], ["uuid", "subject_label", "object_label"])
+    facts = _read(task["fact_files"], ["uuid", "subject_label", "object_label", "object_uri"])
     known = pc.is_in(predictions.column("uuid"), facts.column("uuid"))
     missing = predictions.filter(pc.invert(known)).column("uuid").to_pylist()
     predictions = predictions.filter(known)
     presence = _read(task["presence_files"], ["uuid", "present", "cooccurrence_segments", "evidence"])
-    empty_partial = pa.table({"uuid": pa.array([], pa.string()), "similarity": [], "similar_lang": []})
+    empty_partial = pa.table(
+        {"uuid": pa.array([], pa.string()), "similarity": [], "best_match_lang": [], "partners": [], "p_value": []}
+    )
     similarity = _read([task["partial_file"]]) if task["partial_file"] else empty_partial
     tokenize = stored_tokenizer(task["model_tokenizer"])
     classes = classify_language(
@@ -129,14 +153,14 @@ def classify_task(task: dict) -> dict:
         facts,
         presence if task["traced"] else None,
         similarity,
-        set(similarity.column("uuid").to_pylist()),
-        task["threshold"],
+        task["alpha"],
         tokenize,
         task["naming_cues"],
+        task["rules"],
     )
     write_table(Path(task["classes_dir"]) / "part-00000.parquet", classes)
     objects = facts.filter(pc.is_in(facts.column("uuid"), predictions.column("uuid"))).column("object_label")
-    lengths = [len(tokenize(label)) for label in objects.to_pylist()]
+    lengths = [gold_length(tokenize(label)) for label in objects.to_pylist()]
     corpus = corpus_size(wh, task["dump"], lang, task["presence_tokenizer"] if task["traced"] else None)
     row = language_row(lang, classes, corpus, float(np.mean(lengths)) if lengths else 0.0)
     return {"dump": task["dump"], "lang": lang, "stats": row, "missing": missing, "source": task["source"]}
@@ -145,15 +169,27 @@ def classify_task(task: dict) -> dict:
 class ClassifyStage(Stage):
     config: ClassifyConfig
 
+    def probe_values(self, model: str) -> dict[str, str]:
+        """The predictions/neurons partition values this run classifies (all but ``lang``)."""
+        cfg = self.config
+        return {"model": model, "protocol": cfg.protocol, "intervention": cfg.intervention, "rules": cfg.rules}
+
     def run(self) -> dict:
         cfg, wh = self.config, self.warehouse
         model, tokenizer_file = self._model()
-        langs = [v["lang"] for v in wh.partitions(PREDICTIONS, model=model, protocol=cfg.protocol)]
+        langs = [v["lang"] for v in wh.partitions(PREDICTIONS, **self.probe_values(model))]
         if not langs:
-            probed = sorted({v["model"] + "/" + v["protocol"] for v in wh.partitions(PREDICTIONS)})
+            probed = sorted(
+                {
+                    "/".join(v[k] for k in ("model", "protocol", "intervention", "rules"))
+                    for v in wh.partitions(PREDICTIONS)
+                }
+            )
+            rules = f" --rules {cfg.rules}" if cfg.rules != DEFAULT else ""
             raise InputNotFound(
-                f"no predictions of model {model} ({cfg.protocol}) in {wh.root}; probed: {', '.join(probed) or 'none'}"
-                f" — run 'factrace probe --protocol {cfg.protocol}' first"
+                f"no predictions of model {model} ({cfg.protocol}, intervention {cfg.intervention}, rules {cfg.rules}) "
+                f"in {wh.root}; probed (model/protocol/intervention/rules): {', '.join(probed) or 'none'}"
+                f" — run 'factrace probe --protocol {cfg.protocol}{rules}' first"
             )
         presence_tokenizer = self._presence_tokenizer(tokenizer_file)
         dumps = self._dumps(presence_tokenizer)
@@ -230,55 +266,53 @@ class ClassifyStage(Stage):
         dumps: list[str],
     ) -> dict:
         cfg, wh = self.config, self.warehouse
-        pred = {"model": model, "protocol": cfg.protocol}
+        probe = self.probe_values(model)
         neuron_files = {
-            lang: [str(p) for p in wh.files(NEURONS, {**pred, "lang": lang})]
+            lang: [str(p) for p in wh.files(NEURONS, {**probe, "lang": lang})]
             for lang in langs
-            if wh.files(NEURONS, {**pred, "lang": lang})
+            if wh.files(NEURONS, {**probe, "lang": lang})
         }
         partials = wh.staging_dir(run.run_id) / SIMILARITY
         similarity_tasks = [
             {
                 "lang": lang,
                 "neuron_files": neuron_files,
-                "null_pairs": cfg.null_pairs,
+                "null_facts": cfg.null_facts,
+                "alpha": cfg.alpha,
                 "partial_file": str(partials / f"{lang}.parquet"),
             }
             for lang in sorted(neuron_files)
         ]
         log.info("classify: model %s, %d language(s), %d with neurons", model, len(langs), len(neuron_files))
         similar = self.runner.map(similarity_task, similarity_tasks, "classify: neuron similarity")
-        null: Counter = Counter()
-        for result in similar:
-            null.update({(i, u): n for i, u, n in result["null"]})
-        threshold = percentile_threshold(null, cfg.percentile)
         partial_of = {r["lang"]: r["partial_file"] for r in similar}
         tasks = []
         for dump in dumps:
             for lang in langs:
                 presence = {"dump": dump, "lang": lang, "match_mode": cfg.match_mode, "tokenizer": presence_tokenizer}
                 presence_files = wh.files(FACT_PRESENCE, presence) if presence_tokenizer else []
-                out = {"dump": dump, **pred, "lang": lang}
+                out = {"dump": dump, **probe, "lang": lang}
                 tasks.append(
                     {
                         "warehouse": str(wh.root),
                         "dump": dump,
                         "lang": lang,
-                        "source": str(wh.partition_dir(PREDICTIONS, {**pred, "lang": lang}).relative_to(wh.root)),
-                        "prediction_files": [str(p) for p in wh.files(PREDICTIONS, {**pred, "lang": lang})],
+                        "source": str(wh.partition_dir(PREDICTIONS, {**probe, "lang": lang}).relative_to(wh.root)),
+                        "prediction_files": [str(p) for p in wh.files(PREDICTIONS, {**probe, "lang": lang})],
                         "fact_files": [str(p) for p in wh.files(FACTS, {"lang": lang})],
                         "presence_files": [str(p) for p in presence_files],
                         "traced": bool(presence_files),
                         "presence_tokenizer": presence_tokenizer,
                         "partial_file": partial_of.get(lang),
                         "model_tokenizer": str(tokenizer_file),
-                        "threshold": threshold,
+                        "alpha": cfg.alpha,
+                        "rules": cfg.rules,
                         "naming_cues": cfg.naming_cues,
                         "classes_dir": str(wh.staged_partition(run.run_id, FACT_CLASSES, out)),
                     }
                 )
         classified = self.runner.map(classify_task, tasks, "classify: patterns")
-        return self._publish(run, model, langs, dumps, similar, classified, null, threshold)
+        return self._publish(run, model, langs, dumps, similar, classified)
 
     def _publish(
         self,
@@ -288,22 +322,16 @@ class ClassifyStage(Stage):
         dumps: list[str],
         similar: list[dict],
         classified: list[dict],
-        null: Counter,
-        threshold: float,
     ) -> dict:
-        cfg, wh = self.config, self.warehouse
-        pred = {"model": model, "protocol": cfg.protocol}
+        wh = self.warehouse
+        probe = self.probe_values(model)
+        verdicts = {lang: wh.read(PREDICTIONS, ["uuid", "correct"], **probe, lang=lang) for lang in langs}
+        probed_sets = {lang: set(t.column("uuid").to_pylist()) for lang, t in verdicts.items()}
         correct_sets = {
-            lang: set(
-                wh.read(PREDICTIONS, ["uuid", "correct"], **pred, lang=lang)
-                .filter(pc.field("correct"))
-                .column("uuid")
-                .to_pylist()
-            )
-            for lang in langs
+            lang: set(t.filter(pc.field("correct")).column("uuid").to_pylist()) for lang, t in verdicts.items()
         }
         neuron_pairs = {(r["lang"], other): tuple(v) for r in similar for other, v in r["pairs"].items()}
-        pairs = pair_rows(correct_sets, neuron_pairs)
+        pairs = pair_rows(probed_sets, correct_sets, neuron_pairs)
         by_dump: dict[str, list[dict]] = defaultdict(list)
         for result in classified:
             by_dump[result["dump"]].append(result["stats"])
@@ -314,13 +342,13 @@ class ClassifyStage(Stage):
             if r["dump"] == dumps[0]
             for u in r["missing"]
         ]
-        scope = {"dump": NO_DUMP, "stage": STAGE, "scope": f"{model}.{cfg.protocol}"}
+        scope = {"dump": NO_DUMP, "stage": STAGE, "scope": ".".join(probe.values())}
         if missing:
             path = wh.staged_partition(run.run_id, QUARANTINE, scope) / "part-00000.parquet"
             quarantined.update(write_quarantine(path, missing, run.run_id))
         published = []
         for dump in dumps:
-            values = {"dump": dump, **pred}
+            values = {"dump": dump, **probe}
             stats = sorted(by_dump[dump], key=lambda s: s["lang"])
             for table, rows in ((LANGUAGE_STATS, stats), (LANGUAGE_PAIRS, pairs)):
                 path = wh.staged_partition(run.run_id, table, values) / "part-00000.parquet"
@@ -331,7 +359,7 @@ class ClassifyStage(Stage):
             wh.publish(run.run_id, LANGUAGE_STATS, values)
             wh.publish(run.run_id, LANGUAGE_PAIRS, values)
         wh.publish(run.run_id, QUARANTINE, scope)
-        return self._finish(run, model, dumps, by_dump, null, threshold, quarantined, published, correct_sets)
+        return self._finish(run, model, dumps, by_dump, similar, quarantined, published, correct_sets)
 
     def _finish(
         self,
@@ -339,8 +367,7 @@ class ClassifyStage(Stage):
         model: str,
         dumps: list[str],
         by_dump: dict[str, list[dict]],
-        null: Counter,
-        threshold: float,
+        similar: list[dict],
         quarantined: Counter,
         published: list[dict],
         correct_sets: dict[str, set[str]],
@@ -349,28 +376,32 @@ class ClassifyStage(Stage):
         all_stats = [s for d in dumps for s in by_dump[d]]
         totals = Counter()
         for s in all_stats:
-            for key in ("queries", "correct", "language_independent", "shared", "transferred", "undecided"):
+            for key in ("queries", "correct", "language_independent", "shared", "transferred", "undecided",
+                        "cross_lingual", "transferred_cross_lingual"):  # fmt: skip
                 totals[key] += s[key]
+        calibration = merge_calibration([r["calibration"] for r in similar])
         run.records_quarantined = sum(quarantined.values())
         run.records_out = totals["queries"] // len(dumps)  # every dump classifies the same predictions
         run.records_in = run.records_out + run.records_quarantined
         run.outputs = {"fact_classes": ["/".join(f"{k}={v}" for k, v in p.items()) for p in published]}
         run.extra = {
             "model": model,
-            "threshold": threshold,
-            "percentile": cfg.percentile,
-            "null_pairs": sum(null.values()),
-            "null_histogram": {f"{i}/{u}": n for (i, u), n in sorted(null.items())},
+            "alpha": cfg.alpha,
+            "null_facts": cfg.null_facts,
+            "calibration": calibration,
             "correlations": {d: correlations(sorted(by_dump[d], key=lambda s: s["lang"])) for d in dumps},
             "totals": dict(totals),
             "fact_classes_rows": totals["queries"],
             "correct_languages": {lang: len(s) for lang, s in sorted(correct_sets.items())},
         }
+        rules = f", rules {cfg.rules}" if cfg.rules != DEFAULT else ""
+        intervention = f", intervention {cfg.intervention}" if cfg.intervention != "none" else ""
         message = (
-            f"classify: model {model} ({cfg.protocol}), {len(correct_sets)} language(s) × {len(dumps)} dump(s): "
-            f"{totals['correct']:,} of {totals['queries']:,} facts correct; "
+            f"classify: model {model} ({cfg.protocol}{rules}{intervention}), {len(correct_sets)} language(s) × "
+            f"{len(dumps)} dump(s): {totals['correct']:,} of {totals['queries']:,} facts correct; "
             f"{totals['language_independent']:,} language-independent, {totals['shared']:,} shared, "
-            f"{totals['transferred']:,} transferred, {totals['undecided']:,} undecided; "
-            f"threshold {threshold:.4f} (p{cfg.percentile:g} of {sum(null.values()):,} null pairs)"
+            f"{totals['transferred']:,} transferred ({totals['transferred_cross_lingual']:,} with cross-lingual "
+            f"neurons), {totals['undecided']:,} undecided; cross-lingual test at alpha {cfg.alpha:g}: "
+            f"{calibration['significant']:,} of {calibration['tested']:,} facts with a partner language"
         )
         return self.finish(run, message, published)
