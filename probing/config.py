@@ -26,6 +26,12 @@ class ProbeConfig:
     device: str = option("", help="cpu, cuda or cuda:N (default: CUDA when present, else CPU)")
     max_tokens: int = option(0, help="padded tokens per batch; 0: 4096 on CPU, 32768 on CUDA")
     top_k: int = option(50, help="neurons kept per fact")
+    neuron_precision: str = option(
+        "fp32",
+        help="`fp32`: capture the neurons on the weights loaded in fp32, even when probing runs in bf16 (one more "
+        "copy of the model in memory); `model`: in the dtype the model runs in",
+        choices=("fp32", "model"),
+    )
     rules: str = option(
         "default",
         help="`fact-cl`: when several mask counts match, keep the last (as the authors' code) instead of the "

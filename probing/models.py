@@ -29,6 +29,20 @@ class LoadedModel:
     device: torch.device
     dtype: torch.dtype
     source: str
+    fp32_twin: LoadedModel | None = None  # the same weights in fp32, loaded once for neuron capture
+
+
+def in_fp32(loaded: LoadedModel) -> LoadedModel:
+    """The model itself when it runs in fp32; else its weights loaded again in fp32 on the same device (once).
+
+    A bf16 copy rounds the weights as well as every activation; an fp32 copy made from it would keep the
+    rounded weights, so the twin is read from the model's own files.
+    """
+    if loaded.dtype == torch.float32:
+        return loaded
+    if loaded.fp32_twin is None:
+        loaded.fp32_twin = load_masked_lm(loaded.source, str(loaded.device), torch.float32)
+    return loaded.fp32_twin
 
 
 def select_device(requested: str | None = None) -> tuple[torch.device, torch.dtype]:
@@ -42,14 +56,17 @@ def select_device(requested: str | None = None) -> tuple[torch.device, torch.dty
     return device, torch.float32
 
 
-def load_masked_lm(spec: str, device: str | None = None) -> LoadedModel:
+def load_masked_lm(spec: str, device: str | None = None, dtype: torch.dtype | None = None) -> LoadedModel:
+    """The model and tokenizer in ``spec``, on ``device`` (default: CUDA when present), in ``dtype`` (default: by
+    device, ``select_device``)."""
     from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     source = checked_model_dir(spec)
     config = AutoConfig.from_pretrained(source, local_files_only=True, trust_remote_code=False)
     family = family_for(config.model_type)
-    torch_device, dtype = select_device(device)
+    torch_device, default_dtype = select_device(device)
+    dtype = dtype or default_dtype
     model = AutoModelForMaskedLM.from_pretrained(
         source,
         local_files_only=True,

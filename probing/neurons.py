@@ -1,6 +1,13 @@
 """FFN neuron activations at mask positions: every layer's ``intermediate`` output (after the
 activation function), gathered at the masks on the device, averaged over a query's masks, and
-flattened across layers as ``layer * d_ff + unit``."""
+flattened across layers as ``layer * d_ff + unit``.
+
+The activations that feed PROBELESS are computed in fp32 even when probing runs in bf16 or fp16 (CUDA):
+the neuron pass, a small second pass over one query per correct fact, runs on the model's weights
+loaded in fp32. bf16 rounds the weights and every activation, and that swaps near-tied neurons in
+the top 50 (docs/probing.md gives the measured effect). ``exact=False`` reads them from the model as
+loaded instead, saving the fp32 copy's memory.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +17,16 @@ import torch
 
 from probing.batching import padded_batches
 from probing.hooks import forward_hooks
-from probing.models import LoadedModel
+from probing.models import LoadedModel, in_fp32
 
 
-def mask_activations(loaded: LoadedModel, id_lists: Sequence[Sequence[int]], max_tokens: int = 4096) -> torch.Tensor:
-    """``[queries, layers * d_ff]`` float32 on the model's device: mean FFN activation over each query's masks."""
+def mask_activations(
+    loaded: LoadedModel, id_lists: Sequence[Sequence[int]], max_tokens: int = 4096, exact: bool = True
+) -> torch.Tensor:
+    """``[queries, layers * d_ff]`` float32 on the model's device: mean FFN activation over each query's masks,
+    computed in fp32 (``exact``) or in the model's own dtype."""
+    if exact:
+        loaded = in_fp32(loaded)
     tok, model = loaded.tokenizer, loaded.model
     layers = model.config.num_hidden_layers
     d_ff = model.config.intermediate_size
@@ -42,6 +54,8 @@ def mask_activations(loaded: LoadedModel, id_lists: Sequence[Sequence[int]], max
     return out
 
 
-def mask_activations_of_texts(loaded: LoadedModel, texts: Sequence[str], max_tokens: int = 4096) -> torch.Tensor:
+def mask_activations_of_texts(
+    loaded: LoadedModel, texts: Sequence[str], max_tokens: int = 4096, exact: bool = True
+) -> torch.Tensor:
     """As :func:`mask_activations`, tokenizing ``texts`` first (tests and one-off use)."""
-    return mask_activations(loaded, loaded.tokenizer(list(texts))["input_ids"], max_tokens)
+    return mask_activations(loaded, loaded.tokenizer(list(texts))["input_ids"], max_tokens, exact)

@@ -69,6 +69,7 @@ def probe_language(
     top_k: int = TOP_K,
     progress: Callable[[int], None] | None = None,
     last_match: bool = False,
+    exact_neurons: bool = True,
 ) -> LanguageProbe:
     started = time.perf_counter()
     index = CandidateIndex.build(candidate_pools(prompts)) if CANDIDATES in protocols else None
@@ -92,7 +93,9 @@ def probe_language(
     )
     protocols_done = time.perf_counter()
     if with_neurons:
-        probe.neurons, probe.singleton_relations = neuron_tables(loaded, prompts, by_protocol, max_tokens, top_k)
+        probe.neurons, probe.singleton_relations = neuron_tables(
+            loaded, prompts, by_protocol, max_tokens, top_k, exact_neurons
+        )
     probe.seconds = {
         "forward": forward - started,
         "protocols": protocols_done - forward,
@@ -138,6 +141,7 @@ def neuron_tables(
     by_protocol: dict[str, list[Result]],
     max_tokens: int,
     top_k: int,
+    exact: bool = True,
 ) -> tuple[dict[str, pa.Table], dict[str, int]]:
     """Per protocol, PROBELESS top neurons of every correct fact, one relation at a time."""
     rows = {p: {"uuid": [], "relation": [], "neuron_ids": [], "scores": []} for p in by_protocol}
@@ -157,7 +161,7 @@ def neuron_tables(
         needed = sorted({unit for units in wanted.values() for unit in units})
         if not needed:
             continue
-        activations = mask_activations(loaded, [prompts[p].ids(k) for p, k in needed], max_tokens)
+        activations = mask_activations(loaded, [prompts[p].ids(k) for p, k in needed], max_tokens, exact)
         row_of = {unit: i for i, unit in enumerate(needed)}
         for protocol, units in wanted.items():
             q = activations[[row_of[u] for u in units]]

@@ -115,6 +115,7 @@ def probe_task(task: dict) -> dict:
                 task["top_k"],
                 bar.update,
                 last_match=task["rules"] == "fact-cl",
+                exact_neurons=task["neuron_precision"] == "fp32",
             )
             stats.append({"lang": lang, "facts": n_facts, **_publish(wh, task, lang, probe)})
     return {
@@ -232,6 +233,7 @@ class ProbeStage(Stage):
                         "max_tokens": cfg.max_tokens,
                         "top_k": cfg.top_k,
                         "rules": cfg.rules,
+                        "neuron_precision": cfg.neuron_precision,
                     }
                 )
         return tasks

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
 from probing.hooks import forward_hooks
-from probing.models import load_masked_lm
+from probing.models import LoadedModel, load_masked_lm
 from probing.neurons import mask_activations_of_texts
+from probing.probeless import probeless_top
+from probing.random_model import Size, save_random_bert
+from tests.helpers import train_wordpiece
+from tests.probing.conftest import FIXTURE_TEXT
 
 pytestmark = pytest.mark.probing
 
@@ -41,3 +47,31 @@ def test_hooks_are_removed_even_when_the_block_fails(tiny_bert):
     assert not dict(model.named_modules())[path]._forward_hooks
     with pytest.raises(KeyError, match="no module"), forward_hooks(model, {"nope": lambda *_: None}):
         pass
+
+
+def test_neurons_are_captured_in_fp32_when_the_model_runs_in_bf16(tmp_path):
+    """bf16 simulated on the CPU: the model cast to bf16 (as loading with ``dtype=bf16`` does on CUDA)."""
+    tokenizer = tmp_path / "tokenizer.json"
+    train_wordpiece(FIXTURE_TEXT, vocab_size=200).save(str(tokenizer))
+    directory = save_random_bert(tmp_path / "model", tokenizer, Size(64, 2, 2, 512, 64))
+    fp32 = load_masked_lm(str(directory))
+    bf16 = LoadedModel(copy.deepcopy(fp32.model).to(torch.bfloat16), fp32.tokenizer, fp32.family, fp32.device,
+                       torch.bfloat16, fp32.source)  # fmt: skip
+    m = fp32.tokenizer.mask_token
+    texts = [f"{line.split(' is ')[0]} is {m} ." for line in FIXTURE_TEXT[:4]]
+    texts += [f"{m} is the capital of {country} ." for country in ("France", "Japan", "Germany", "Texas")]
+    texts += [f"The official language of {m}{m} is French {n} ." for n in ("a", "b", "c", "d")]
+
+    def top50(loaded, exact):
+        ids, _ = probeless_top(mask_activations_of_texts(loaded, texts, exact=exact), 50)
+        return [set(row) for row in ids.tolist()]
+
+    reference = mask_activations_of_texts(fp32, texts)
+    assert torch.equal(mask_activations_of_texts(bf16, texts), reference)  # the fp32 twin: the same numbers
+    assert bf16.fp32_twin is not None and bf16.fp32_twin.dtype == torch.float32
+    expected = top50(fp32, True)
+    rounded = top50(bf16, exact=False)
+    swapped = sum(50 - len(a & b) for a, b in zip(expected, rounded, strict=True))
+    print(f"bf16 activations: {sum(a != b for a, b in zip(expected, rounded, strict=True))} of 12 classes "
+          f"differ, {swapped} neurons swapped")  # fmt: skip
+    assert top50(bf16, exact=True) == expected and swapped > 0
