@@ -28,8 +28,10 @@ def put(wh: Warehouse, table, values: dict, rows: list[dict]) -> None:
     write_table(wh.partition_dir(table, values) / "part-00000.parquet", pa.Table.from_pylist(rows, arrow_schema(table)))
 
 
-def build_warehouse(root: Path, model: str = MODEL) -> Warehouse:
-    """Facts, predictions, neurons, presence, pages and segments of four facts in en, ja and zh (zh untraced)."""
+def build_warehouse(root: Path, model: str = MODEL, rule_sets: tuple[str, ...] = ("default",)) -> Warehouse:
+    """Facts, predictions, neurons, presence, pages and segments of four facts in en, ja and zh (zh untraced).
+
+    Under ``rule_sets`` (``fact-cl`` too: the same probe rows, presence by the ``fact-cl`` match mode)."""
     wh = Warehouse(root)
     tokenizer = build_wordpiece(["Paris City Tokyo Japan Kyiv Ukraine Jean Say French"], root / "_tok" / "tok.json")
     wh.keep_tokenizer(model, tokenizer.read_text())
@@ -39,26 +41,12 @@ def build_warehouse(root: Path, model: str = MODEL) -> Warehouse:
              "template": "[X] : [Y]", "dataset": "TREx", "source": f"{lang}/{r}.jsonl", "line_no": 1}
             for u, (r, s, o, _, _) in FACTS_.items()
         ])  # fmt: skip
-        pred = {"model": model, "lang": lang, "protocol": "full-match", "intervention": "none", "rules": "default"}
-        put(wh, PREDICTIONS, pred, [
-            {"uuid": u, "relation": r, "n_masks_tried": 1, "matched_masks": None, "predicted_ids": [1],
-             "predicted_text": "x", "correct": bool(ok[lang]), "gold_rank": None, "gold_log_prob": None}
-            for u, (r, _, _, ok, _) in FACTS_.items()
-        ] + ([{"uuid": "gone", "relation": "P36", "n_masks_tried": 1, "matched_masks": None, "predicted_ids": [1],
-               "predicted_text": "x", "correct": True, "gold_rank": None, "gold_log_prob": None}]
-            if lang == "en" else []))  # fmt: skip
-        put(wh, NEURONS, pred, [
-            {"uuid": u, "relation": r, "neuron_ids": n[lang], "scores": [1.0] * len(n[lang])}
-            for u, (r, _, _, _, n) in FACTS_.items() if lang in n
-        ])  # fmt: skip
+        for rules in rule_sets:
+            _probe_rows(wh, model, lang, rules)
+    modes = {"default": "tokens", "fact-cl": "fact-cl"}
     for lang, present in PRESENT.items():
-        put(wh, FACT_PRESENCE, {"dump": DUMP, "lang": lang, "match_mode": "tokens", "tokenizer": TOK}, [
-            {"uuid": u, "relation": FACTS_[u][0], "subject_segments": 1, "object_segments": 1,
-             "cooccurrence_segments": int(bool(p)), "present": p,
-             "evidence": [{"page_id": 7, "seg_no": 0}] if p else [], "flags": [] if p is not None else ["x:y"],
-             "matcher": "tokens_v1"}
-            for u, p in present.items()
-        ])  # fmt: skip
+        for rules in rule_sets:
+            _presence_rows(wh, lang, present, modes[rules])
     put(wh, PAGES, {"dump": DUMP, "wiki": "enwiki"}, [
         {"page_id": 7, "rev_id": 1, "title": "Paris", "text": "Paris é", "content_sha1": "0", "char_count": 7,
          "paragraph_count": 1}
@@ -68,3 +56,28 @@ def build_warehouse(root: Path, model: str = MODEL) -> Warehouse:
          "token_ids": [1, 2, 3], "content_sha1": "0"}
     ])  # fmt: skip
     return wh
+
+
+def _probe_rows(wh: Warehouse, model: str, lang: str, rules: str) -> None:
+    pred = {"model": model, "lang": lang, "protocol": "full-match", "intervention": "none", "rules": rules}
+    put(wh, PREDICTIONS, pred, [
+        {"uuid": u, "relation": r, "n_masks_tried": 1, "matched_masks": None, "predicted_ids": [1],
+         "predicted_text": "x", "correct": bool(ok[lang]), "gold_rank": None, "gold_log_prob": None}
+        for u, (r, _, _, ok, _) in FACTS_.items()
+    ] + ([{"uuid": "gone", "relation": "P36", "n_masks_tried": 1, "matched_masks": None, "predicted_ids": [1],
+           "predicted_text": "x", "correct": True, "gold_rank": None, "gold_log_prob": None}]
+        if lang == "en" else []))  # fmt: skip
+    put(wh, NEURONS, pred, [
+        {"uuid": u, "relation": r, "neuron_ids": n[lang], "scores": [1.0] * len(n[lang])}
+        for u, (r, _, _, _, n) in FACTS_.items() if lang in n
+    ])  # fmt: skip
+
+
+def _presence_rows(wh: Warehouse, lang: str, present: dict, mode: str) -> None:
+    put(wh, FACT_PRESENCE, {"dump": DUMP, "lang": lang, "match_mode": mode, "tokenizer": TOK}, [
+        {"uuid": u, "relation": FACTS_[u][0], "subject_segments": 1, "object_segments": 1,
+         "cooccurrence_segments": int(bool(p)), "present": p,
+         "evidence": [{"page_id": 7, "seg_no": 0}] if p else [], "flags": [] if p is not None else ["x:y"],
+         "matcher": "tokens_v1"}
+        for u, p in present.items()
+    ])  # fmt: skip

@@ -65,6 +65,36 @@ class TokenReference:
         return any(tuple(ids[i : i + n]) == key and self.ends_word(ids, i + n) for i in positions.get(key[0], ()))
 
 
+class SubstringReference:
+    """The authors' rule: is a label's space-joined token line a substring of the segment's token line?"""
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+        self.pieces = [tokenizer.id_to_token(i) or "" for i in range(tokenizer.get_vocab_size(with_added_tokens=True))]
+
+    def key(self, label: str) -> str:
+        return " ".join(self.tokenizer.encode(label, add_special_tokens=False).tokens)
+
+    def line(self, ids: list[int]) -> str:
+        return " ".join(self.pieces[i] for i in ids)
+
+    @staticmethod
+    def index(line: str) -> set[str]:
+        return set(line)
+
+    @staticmethod
+    def needs(key: str) -> set[str]:
+        return set(key)
+
+    @staticmethod
+    def has_all(needs: set[str], chars: set[str]) -> bool:
+        return needs <= chars
+
+    @staticmethod
+    def occurs(key: str, line: str, _chars: set[str]) -> bool:
+        return key in line
+
+
 class TextReference:
     """Is a normalized label in a segment's normalized text, not inside a word of a spaced script?"""
 
@@ -100,18 +130,22 @@ class TextReference:
         return False
 
 
-def flags_of(fact: dict, keys: dict[str, object]) -> list[str]:
+def flags_of(fact: dict, keys: dict[str, object], normalized_keys: bool = True) -> list[str]:
     flags = []
     for role, field in (("subject", "subject_label"), ("object", "object_label")):
         label = fact[field]
-        flag = label_flag(nfkc_casefold_v1(label) if isinstance(keys[label], tuple) else keys[label], not keys[label])
+        normalized = keys[label] if normalized_keys and isinstance(keys[label], str) else nfkc_casefold_v1(label)
+        flag = label_flag(normalized, not keys[label])
         if flag:
             flags.append(f"{role}:{flag}")
     return flags
 
 
+Reference = TokenReference | SubstringReference | TextReference
+
+
 def reference_presence(
-    facts: list[dict], segments: Iterable[dict], matcher: TokenReference | TextReference, column: str, k: int = 5
+    facts: list[dict], segments: Iterable[dict], matcher: Reference, column: str, k: int = 5
 ) -> dict[str, dict]:
     """uuid -> expected ``fact_presence`` fields, every fact checked against every segment."""
     segments = sorted(segments, key=lambda s: (s["page_id"], s["seg_no"]))
@@ -119,6 +153,8 @@ def reference_presence(
     keys = {label: matcher.key(label) for label in labels}
     if isinstance(matcher, TextReference):
         haystacks = [matcher.normalize(s["text"]) for s in segments]
+    elif isinstance(matcher, SubstringReference):
+        haystacks = [matcher.line(s["token_ids"]) for s in segments]
     else:
         haystacks = [s["token_ids"] for s in segments]
     quick = [matcher.index(h) for h in haystacks]  # type: ignore[arg-type]
@@ -136,12 +172,13 @@ def reference_presence(
         subject = where[keys[fact["subject_label"]]]
         obj = set(where[keys[fact["object_label"]]])
         both = [n for n in subject if n in obj]
-        flags = flags_of(fact, keys)
+        flags = flags_of(fact, keys, isinstance(matcher, TextReference))
+        undecided = flags and not isinstance(matcher, SubstringReference)  # the authors' rule only records flags
         out[fact["uuid"]] = {
             "subject_segments": len(subject),
             "object_segments": len(obj),
             "cooccurrence_segments": len(both),
-            "present": None if flags else bool(both),
+            "present": None if undecided else bool(both),
             "evidence": [{"page_id": segments[n]["page_id"], "seg_no": segments[n]["seg_no"]} for n in both[:k]],
             "flags": flags,
         }

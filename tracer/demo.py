@@ -5,8 +5,10 @@ wikis, with the markup the cleaner must handle, and mLAMA-format facts about the
 (``demo_data/mlama``; the Chinese labels are simplified while some text is traditional). The demo
 builds a small WordPiece tokenizer from the extracted text and the filled-in facts, trains a tiny
 BERT on the queries listed in ``demo_data/taught.tsv`` (seconds on a CPU), probes it, classifies
-every fact and writes the report. Which facts the model learns in which language, and which the
-wikis mention, is chosen so that every pattern and every absent type appears."""
+every fact and writes the report, under factrace's rules and under the authors' (``--rules fact-cl``:
+their presence matching, neuron query and absent-type rule 2), side by side in one warehouse. Which
+facts the model learns in which language, and which the wikis mention, is chosen so that every
+pattern and every absent type appears."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
 from probing.config import ProbeConfig
 from schemas.tables import FACTS, PAGES
+from tracer.matching.language import MODES
 from tracer.report.build import ReportConfig, run_report
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
 from tracer.stages.extract import ExtractConfig, ExtractStage
@@ -32,8 +35,9 @@ from tracer.warehouse import Warehouse
 log = logging.getLogger("factrace.demo")
 DEMO_DATA = Path(__file__).parent / "demo_data"
 CLASSES_QUERY = (
-    "SELECT lang, count(*) FILTER (WHERE correct) AS correct, count(*) FILTER (WHERE pattern = 'shared') AS shared, "
-    "count(*) FILTER (WHERE pattern = 'transferred') AS transferred FROM fact_classes GROUP BY lang ORDER BY lang"
+    "SELECT rules, lang, count(*) FILTER (WHERE correct) AS correct, count(*) FILTER (WHERE pattern = 'shared') "
+    "AS shared, count(*) FILTER (WHERE pattern = 'transferred') AS transferred FROM fact_classes "
+    "GROUP BY ALL ORDER BY rules, lang"
 )
 TOP_K = 20  # neurons kept per fact: the demo model has 2 x 512 FFN units
 
@@ -117,16 +121,19 @@ def run_demo(warehouse: str, master: str | None = None) -> str:
         ]
     )
     lines.append(FactsStage(FactsConfig(mlama=str(DEMO_DATA / "mlama"), warehouse=warehouse), runner).run()["message"])
-    for mode in ("tokens", "text"):
+    for mode in MODES:
         lines.append(TraceStage(TraceConfig(warehouse=warehouse, mode=mode), runner).run()["message"])
     model = _train_model(wh, tokenizer)
-    probe = ProbeConfig(
-        model=str(model), warehouse=warehouse, protocol=["full-match", "candidates"], neurons=True, top_k=TOP_K,
-        spark_tasks=1,
-    )  # fmt: skip
-    out = ProbeStage(probe, runner).run()
-    lines += [out["message"], out["table"]]
-    lines.append(ClassifyStage(ClassifyConfig(warehouse=warehouse, model=str(model)), runner).run()["message"])
+    for rules, protocols in (("default", ["full-match", "candidates"]), ("fact-cl", ["full-match"])):
+        probe = ProbeConfig(
+            model=str(model), warehouse=warehouse, protocol=protocols, neurons=True, top_k=TOP_K, spark_tasks=1,
+            rules=rules,
+        )  # fmt: skip
+        out = ProbeStage(probe, runner).run()
+        lines += [out["message"], out["table"]] if rules == "default" else [out["message"]]
+    for rules in ("default", "fact-cl"):
+        classify = ClassifyConfig(warehouse=warehouse, model=str(model), rules=rules)
+        lines.append(ClassifyStage(classify, runner).run()["message"])
     lines.append(run_report(ReportConfig(warehouse=warehouse, out=str(root / "report"))))
     lines.append(
         f"tables written under {wh.root}: "

@@ -31,10 +31,14 @@ def contents(wh: Warehouse) -> dict:
         "quarantine": wh.read(QUARANTINE).num_rows,
         "facts": wh.read(FACTS).num_rows,
         "presence": presence,
-        "predictions": sorted(wh.read(PREDICTIONS).to_pylist(), key=lambda r: (r["protocol"], r["lang"], r["uuid"])),
-        "neurons": sorted(wh.read(NEURONS).to_pylist(), key=lambda r: (r["protocol"], r["lang"], r["uuid"])),
-        "classes": sorted(wh.read(FACT_CLASSES).to_pylist(), key=lambda r: (r["lang"], r["uuid"])),
-        "stats": sorted(wh.read(LANGUAGE_STATS).to_pylist(), key=lambda r: r["lang"]),
+        "predictions": sorted(
+            wh.read(PREDICTIONS).to_pylist(), key=lambda r: (r["rules"], r["protocol"], r["lang"], r["uuid"])
+        ),
+        "neurons": sorted(
+            wh.read(NEURONS).to_pylist(), key=lambda r: (r["rules"], r["protocol"], r["lang"], r["uuid"])
+        ),
+        "classes": sorted(wh.read(FACT_CLASSES).to_pylist(), key=lambda r: (r["rules"], r["lang"], r["uuid"])),
+        "stats": sorted(wh.read(LANGUAGE_STATS).to_pylist(), key=lambda r: (r["rules"], r["lang"])),
     }
 
 
@@ -56,10 +60,16 @@ def test_demo_runs_and_reruns_identically(spark, tmp_path, capsys):
         assert present[(mode, "zh", "demo-p37-beijing")]
     # 英国/伦敦 (simplified labels) against the traditional 倫敦 article: only text mode converts scripts
     assert present[("text", "zh", "demo-p36-uk")] and present[("tokens", "zh", "demo-p36-uk")] is False
-    assert len(first["predictions"]) == 2 * 72 and "P@1 full-match" in summary and "candidates" in summary
-    check_classes(first["classes"])
+    assert "trace (fact-cl): 72 facts" in summary
+    assert len(first["predictions"]) == 3 * 72 and "P@1 full-match" in summary and "candidates" in summary
+    assert {(r["rules"], r["protocol"]) for r in first["predictions"]} == {
+        ("default", "full-match"), ("default", "candidates"), ("fact-cl", "full-match")
+    }  # fmt: skip
+    check_classes([r for r in first["classes"] if r["rules"] == "default"])
+    assert "classify: model demo-model-" in summary and "(full-match, rules fact-cl)" in summary
     page = (tmp_path / "demo" / "report" / "report.html").read_text()
     assert page.count("<img ") == 7 and "data-empty" not in page  # every figure has something to show
+    assert "<h2>The paper's tables and figures</h2>" in page and "P@1 % (fact-cl)" in page  # both rule sets
     assert f"{(tmp_path / 'demo' / 'report' / 'report.html').resolve()}" in summary
     run_demo(str(tmp_path / "demo"))
     assert contents(Warehouse(tmp_path / "demo")) == first

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from schemas import FACT_PRESENCE, FACTS, PAGES, QUARANTINE, RUNS, SEGMENTS
-from tests.reference import TextReference, TokenReference, reference_presence
+from tests.reference import SubstringReference, TextReference, TokenReference, reference_presence
 from tracer.matching.normalize import normalizer, normalizer_name
 from tracer.spark.runner import SparkRunner
 from tracer.stages.extract import ExtractConfig, ExtractStage
@@ -26,13 +26,16 @@ TRACED = {"en", "ja", "uk", "hy", "vi", "zh", "de"}
 SUBSET_PAGES = 6
 
 
+MODES = ("tokens", "fact-cl", "text")
+
+
 def _trace_both(wh: Path, runner: SparkRunner) -> dict[str, dict]:
-    return {mode: TraceStage(TraceConfig(warehouse=str(wh), mode=mode), runner).run() for mode in ("tokens", "text")}
+    return {mode: TraceStage(TraceConfig(warehouse=str(wh), mode=mode), runner).run() for mode in MODES}
 
 
 @pytest.fixture(scope="module")
 def full(shared_data, spark, xlmr_tokenizer_path, tmp_path_factory):
-    """All of mLAMA, the dumps of traced languages (and mr, which has no facts), XLM-R segments, both modes."""
+    """All of mLAMA, the dumps of traced languages (and mr, which has no facts), XLM-R segments, every mode."""
     wh = tmp_path_factory.mktemp("trace-full")
     runner = SparkRunner(spark)
     facts = FactsStage(FactsConfig(mlama=str(shared_data / "mlama1.1"), warehouse=str(wh)), runner).run()
@@ -86,7 +89,8 @@ def test_every_language_with_a_dump_is_traced_and_the_rest_is_not(full):
         for lang in TRACED:
             rows = wh.read(FACT_PRESENCE, lang=lang, match_mode=mode)
             assert rows.num_rows == wh.read(FACTS, lang=lang).num_rows
-            assert rows.column("present").to_pylist().count(True) > 0, (mode, lang)
+            if (mode, lang) != ("fact-cl", "zh"):  # XLM-R writes "▁" before a lone Chinese label, not in running text
+                assert rows.column("present").to_pylist().count(True) > 0, (mode, lang)
 
 
 @lru_cache(maxsize=2)
@@ -94,21 +98,29 @@ def _token_reference(path: str) -> TokenReference:
     return TokenReference(load_tokenizer(path).tokenizer)
 
 
+@lru_cache(maxsize=2)
+def _substring_reference(path: str) -> SubstringReference:
+    return SubstringReference(load_tokenizer(path).tokenizer)
+
+
 def _compare(wh: Warehouse, mode: str, lang: str, facts: list[dict]) -> int:
     tokenizer_id = wh.partitions(SEGMENTS, wiki=f"{lang}wiki")[0]["tokenizer"]
     segments = wh.read(SEGMENTS, wiki=f"{lang}wiki").to_pylist()
+    tokenizer = str(wh.tokenizer_file(tokenizer_id))
     if mode == "tokens":
-        matcher = _token_reference(str(wh.tokenizer_file(tokenizer_id)))
+        matcher = _token_reference(tokenizer)
+    elif mode == "fact-cl":
+        matcher = _substring_reference(tokenizer)
     else:
         matcher = TextReference(normalizer(normalizer_name(lang)))
-    expected = reference_presence(facts, segments, matcher, "token_ids" if mode == "tokens" else "text")
+    expected = reference_presence(facts, segments, matcher, "text" if mode == "text" else "token_ids")
     got = {r["uuid"]: r for r in wh.read(FACT_PRESENCE, lang=lang, match_mode=mode).to_pylist()}
     mismatches = [(u, e, got[u]) for u, e in expected.items() if any(got[u][k] != v for k, v in e.items())]
     assert not mismatches, f"{mode}/{lang}: {len(mismatches)} facts differ, first: {mismatches[:2]}"
     return sum(1 for e in expected.values() if e["present"])
 
 
-@pytest.mark.parametrize("mode", ["tokens", "text"])
+@pytest.mark.parametrize("mode", MODES)
 def test_every_fact_on_the_first_pages_agrees_with_brute_force(subset, mode):
     wh, _ = subset
     present = 0
@@ -118,7 +130,8 @@ def test_every_fact_on_the_first_pages_agrees_with_brute_force(subset, mode):
     assert present > 100
 
 
-@pytest.mark.parametrize("mode", ["tokens"])  # text mode: every fact on the first pages (above) keeps CI short
+# text mode: every fact on the first pages (above) keeps CI short
+@pytest.mark.parametrize("mode", ["tokens", "fact-cl"])
 def test_whole_dumps_agree_with_brute_force_on_every_present_fact_and_a_sample(full, mode):
     wh, _, _ = full
     for lang in sorted(TRACED):
@@ -131,4 +144,4 @@ def test_whole_dumps_agree_with_brute_force_on_every_present_fact_and_a_sample(f
 def test_trace_runs_are_recorded(full):
     wh, _, _ = full
     runs = [r for r in wh.read(RUNS).to_pylist() if r["stage"] == "trace"]
-    assert len(runs) == 2 and all(r["status"] == "succeeded" for r in runs)
+    assert len(runs) == 3 and all(r["status"] == "succeeded" for r in runs)

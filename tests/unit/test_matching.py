@@ -7,12 +7,14 @@ import random
 import numpy as np
 import pyarrow as pa
 import pytest
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
 from tests.helpers import train_wordpiece
 from tracer.matching import token_matcher
 from tracer.matching.engines import ENGINES, build_automaton
 from tracer.matching.labels import label_flag
 from tracer.matching.normalize import nfkc_casefold_t2s_v1, nfkc_casefold_v1, normalizer_name
+from tracer.matching.substring_matcher import SubstringMatcher, label_token_lines
 from tracer.matching.text_matcher import TextMatcher
 from tracer.matching.token_boundaries import token_boundaries
 from tracer.matching.token_matcher import TokenMatcher, label_token_keys
@@ -82,6 +84,34 @@ def test_wordpiece_match_may_not_end_inside_a_word(wordpiece):
     keys = ["Paris", "York", "New York"]
     texts = ["Paris and Parisians", "Yorkshire is not New York", "New", "York"]
     assert token_hits(wordpiece, keys, texts) == {(0, "Paris"), (1, "York"), (1, "New York"), (3, "York")}
+
+
+def substring_hits(tokenizer, keys: list[str], texts: list[str]) -> set[tuple[int, str]]:
+    matcher = SubstringMatcher(label_token_lines(tokenizer, keys), tokenizer, "daachorse")
+    ids = [tokenizer.encode(t, add_special_tokens=False).ids for t in texts]
+    segment, key = matcher.match(pa.array(ids, pa.list_(pa.int32())))
+    return {(int(s), keys[int(k)]) for s, k in zip(segment, key, strict=True)}
+
+
+def test_fact_cl_matches_raw_substrings_of_the_token_line(wordpiece):
+    """The authors' rule: "Paris" is found in "Paris ##ian ##s", "York" inside "York ##shire"."""
+    keys = ["Paris", "York", "New York", "is the"]
+    texts = ["Parisians only", "Yorkshire", "New", "York", "", "capital is the"]
+    assert substring_hits(wordpiece, keys, texts) == {(0, "Paris"), (1, "York"), (3, "York"), (5, "is the")}
+    assert token_hits(wordpiece, keys[:3], texts) == {(3, "York")}  # factrace's default stops at word ends
+
+
+def test_fact_cl_finds_a_katakana_label_inside_a_continuation_piece():
+    """mBERT splits CJK ideographs apart but not kana: "はオーストリア" is one word, so the label's piece
+    comes back as "##オーストリア" in running text, and the raw substring still finds it."""
+    pieces = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "首", "都", "は", "##は", "オーストリア", "##オーストリア"]
+    tokenizer = Tokenizer(models.WordPiece({p: i for i, p in enumerate(pieces)}, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()  # mBERT's: ideographs apart, kana together
+    text = "首都はオーストリア"
+    assert tokenizer.encode(text).tokens == ["首", "都", "は", "##オーストリア"]
+    assert substring_hits(tokenizer, ["オーストリア"], [text]) == {(0, "オーストリア")}
+    assert token_hits(tokenizer, ["オーストリア"], [text]) == set()
 
 
 @pytest.mark.parametrize("engine", list(ENGINES))

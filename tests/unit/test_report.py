@@ -18,12 +18,14 @@ REPO = Path(__file__).resolve().parents[2]
 MBERT = "bert-base-multilingual-cased-0123456789"
 CSVS = ("p_at_1", "p_at_1_vs_corpus", "language_pairs", "presence_among_correct", "absent_types", "patterns",
         "examples", "correlations")  # fmt: skip
+PAPER_CSVS = ("paper_table2_p_at_1", "paper_table1_one_token", "paper_relations", "paper_fig3_fig5",
+              "paper_fig6_presence", "paper_fig7_absent_types", "paper_correlations")  # fmt: skip
 
 
-def classified(root: Path, model: str, protocols=("full-match",)):
-    wh = build_warehouse(root, model)
-    for protocol in protocols:
-        ClassifyStage(ClassifyConfig(warehouse=str(wh.root), model=model, protocol=protocol), LocalRunner()).run()
+def classified(root: Path, model: str, rule_sets=("default", "fact-cl")):
+    wh = build_warehouse(root, model, rule_sets)
+    for rules in rule_sets:
+        ClassifyStage(ClassifyConfig(warehouse=str(wh.root), model=model, rules=rules), LocalRunner()).run()
     return wh
 
 
@@ -34,6 +36,11 @@ def reference(tmp_path) -> Path:
     (folder / "p1_table_mbert_xlmr.csv").write_text(
         "lang,language,mbert_full_match_p1,mbert_partial_match_p1,xlmr_large_full_match_p1,xlmr_large_partial_match_p1\n"
         "en,English,19.07,22.57,17.08,21.17\nja,Japanese,8.66,10.0,5.0,6.0\n"
+    )
+    (folder / "sizes_2018_mlama53_from_fact-cl.csv").write_text(
+        "wiki,dump_date_source,pages_articles_bz2_KiB,wikiextractor_text_du_KiB,"
+        '"uncompressed_xml_folder_MB_(du,approx)",all_titles_in_ns0_minus1\n'
+        "en,x,100,90,80,70\nja,x,10,9,8,7\nzh,x,20,18,16,14\nTOTAL,,130,117,104,91\n"
     )
     return folder
 
@@ -46,8 +53,17 @@ def test_every_figure_and_csv_with_the_papers_p_at_1(tmp_path, reference):
     assert len(re.findall(r'<img alt="[^"]+" src="data:image/png;base64,', page)) == 7  # none marked data-empty
     assert "paper P@1 %" in page and "19.07" in page
     assert "http://" not in page and "https://" not in page and "<script" not in page  # works offline
-    for name in CSVS:
+    for name in CSVS + PAPER_CSVS:
         assert (tmp_path / "out" / "csv" / f"{name}.csv").exists(), name
+    # the paper section, under both rule sets, each beside the paper's value
+    assert "<h2>The paper's tables and figures</h2>" in page and "P@1 % (fact-cl)" in page
+    with open(tmp_path / "out" / "csv" / "paper_table2_p_at_1.csv") as f:
+        rows = {r["lang"]: r for r in csv.DictReader(f)}
+    assert rows["en"]["p_at_1_default"] == rows["en"]["p_at_1_fact-cl"] == "0.75"
+    assert rows["en"]["paper_p_at_1"] == "0.1907"
+    with open(tmp_path / "out" / "csv" / "paper_correlations.csv") as f:
+        sizes = {r["statistic"]: r for r in csv.DictReader(f)}
+    assert sizes["p_at_1_vs_article titles (count)"]["languages"] == "3"
     with open(tmp_path / "out" / "csv" / "p_at_1.csv") as f:
         rows = {r["lang"]: r for r in csv.DictReader(f)}
     assert rows["en"]["p_at_1"] == "0.75" and rows["en"]["reference_p_at_1"] == "0.1907"
@@ -61,7 +77,8 @@ def test_every_figure_and_csv_with_the_papers_p_at_1(tmp_path, reference):
 def test_the_papers_p_at_1_only_for_the_same_model(tmp_path, reference):
     wh = classified(tmp_path / "wh", "tiny-0123456789")
     run_report(ReportConfig(warehouse=str(wh.root), out=str(tmp_path / "out"), reference=str(reference)))
-    assert "paper P@1" not in (tmp_path / "out" / "report.html").read_text()
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "paper P@1 %" not in page and "this is another model" in page
 
 
 def test_an_ambiguous_or_missing_slice_is_a_clear_error(tmp_path):
@@ -82,7 +99,8 @@ def test_the_report_in_headless_chromium(tmp_path, reference):
     shot.write_bytes(result.screenshot)
     print(f"screenshot: {shot}")
     assert result.title.startswith("factrace report: bert-base-multilingual-cased")
-    assert result.errors == []
+    assert result.errors == []  # the paper section (both rule sets) included
+    assert "Table 2: P@1 per language" in (tmp_path / "out" / "report.html").read_text()
     assert len(result.images) == 7
     for alt, complete, width, height in result.images:
         assert complete and width > 100 and height > 100, alt

@@ -6,13 +6,14 @@ import pytest
 
 from schemas import FACT_PRESENCE, FACTS, PAGES, QUARANTINE, RUNS, SEGMENTS
 from tests.helpers import train_wordpiece, write_mlama
-from tests.reference import TextReference, TokenReference, reference_presence
+from tests.reference import SubstringReference, TextReference, TokenReference, reference_presence
 from tracer.errors import InputNotFound
 from tracer.matching.normalize import nfkc_casefold_v1
 from tracer.stages.common import LocalRunner
 from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.stages.segment import SegmentConfig, SegmentStage
 from tracer.stages.trace import TraceConfig, TraceStage
+from tracer.tokenization.loading import load_stored
 from tracer.warehouse import PartWriter, Warehouse
 
 PAGES_TEXT = {
@@ -62,28 +63,28 @@ def wh(tmp_path_factory):
     return w
 
 
-@pytest.mark.parametrize("mode", ["tokens", "text"])
+@pytest.mark.parametrize("mode", ["tokens", "fact-cl", "text"])
 def test_agrees_with_brute_force_including_edges_nesting_and_boundaries(wh, mode):
     result = TraceStage(TraceConfig(warehouse=str(wh.root), mode=mode, evidence=2), LocalRunner()).run()
     segments = wh.read(SEGMENTS, wiki="enwiki").to_pylist()
     assert max(s["token_count"] for s in segments) == 12 and len(segments) > 8  # labels cross segment edges
-    if mode == "tokens":
-        tokenizer_id = segments[0]["tokenizer"]
-        from tracer.tokenization.loading import load_stored
-
-        matcher = TokenReference(load_stored(wh.tokenizer_file(tokenizer_id)))
-    else:
-        matcher = TextReference(nfkc_casefold_v1)
+    tokenizer = load_stored(wh.tokenizer_file(segments[0]["tokenizer"]))
+    matchers = {"tokens": TokenReference(tokenizer), "fact-cl": SubstringReference(tokenizer)}
+    matcher = matchers.get(mode) or TextReference(nfkc_casefold_v1)
     facts = wh.read(FACTS, lang="en").to_pylist()
-    expected = reference_presence(facts, segments, matcher, "token_ids" if mode == "tokens" else "text", k=2)
+    expected = reference_presence(facts, segments, matcher, "text" if mode == "text" else "token_ids", k=2)
     got = {r["uuid"]: r for r in wh.read(FACT_PRESENCE, match_mode=mode).to_pylist()}
     assert set(got) == set(expected)
     for uuid, e in expected.items():
         assert {k: got[uuid][k] for k in e} == e, uuid
     assert got["P36-4"]["present"] is False  # Italy/Rome: absent
-    assert got["P31-0"]["present"] is None and got["P31-0"]["flags"] == ["subject:single_char"]
+    assert got["P31-0"]["flags"] == ["subject:single_char"]
     assert got["P31-2"]["flags"] == ["subject:digits_only"] and got["P31-2"]["subject_segments"] >= 1
-    assert "undecided" in result["message"] and "not traced, no corpus: 1 language(s), 1 facts" in result["message"]
+    if mode == "fact-cl":  # the authors' rule counts every co-occurrence: a flag is only recorded
+        assert got["P31-0"]["present"] is not None and "undecided" not in result["message"]
+    else:
+        assert got["P31-0"]["present"] is None and "undecided" in result["message"]
+    assert "not traced, no corpus: 1 language(s), 1 facts" in result["message"]
     assert sum(r["present"] is True for r in got.values()) >= 3
 
 

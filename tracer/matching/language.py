@@ -20,13 +20,15 @@ from tokenizers import Tokenizer
 from tracer.matching.labels import LabelSet, build_label_set
 from tracer.matching.normalize import nfkc_casefold_v1, normalizer, normalizer_name
 from tracer.matching.presence import FactIndex, Partial, partial_of
+from tracer.matching.substring_matcher import SubstringMatcher, label_token_lines
 from tracer.matching.text_matcher import TextMatcher
 from tracer.matching.token_boundaries import TokenBoundaries, token_boundaries
 from tracer.matching.token_matcher import TokenMatcher, label_token_keys
 from tracer.tokenization.loading import load_stored
 
-MODES = ("tokens", "text")
-TOKENS_MATCHER = "tokens_v1"
+TOKENS, FACT_CL, TEXT = "tokens", "fact-cl", "text"
+MODES = (TOKENS, FACT_CL, TEXT)
+MATCHERS = {TOKENS: "tokens_v1", FACT_CL: "fact_cl_v1"}
 FACT_COLUMNS = ["uuid", "relation", "subject_label", "object_label"]
 
 
@@ -37,17 +39,17 @@ class LanguageMatcher:
     name: str
     labels: LabelSet
     index: FactIndex
-    matcher: TokenMatcher | TextMatcher
+    matcher: TokenMatcher | SubstringMatcher | TextMatcher
 
     @property
     def column(self) -> str:
         """The segments column this mode reads."""
-        return "token_ids" if self.mode == "tokens" else "text"
+        return "text" if self.mode == TEXT else "token_ids"
 
     def partial(self, segments: pa.Table, k: int) -> Partial:
         """Counts and first-k evidence of one batch of segments (columns page_id, seg_no and ``column``)."""
         data = segments.column(self.column).combine_chunks()
-        if self.mode == "text":
+        if self.mode == TEXT:
             data = data.to_pylist()
         segment, key = self.matcher.match(data)
         page_id = segments.column("page_id").to_numpy().astype(np.int64)
@@ -56,7 +58,13 @@ class LanguageMatcher:
 
 
 def matcher_name(mode: str, lang: str) -> str:
-    return TOKENS_MATCHER if mode == "tokens" else f"text_{normalizer_name(lang)}"
+    return MATCHERS.get(mode) or f"text_{normalizer_name(lang)}"
+
+
+def flags_decide(mode: str) -> bool:
+    """Whether a flagged label makes a fact undecided. The authors' rule has no such policy: under ``fact-cl``
+    a fact is present whenever its labels co-occur, and the flags are only recorded."""
+    return mode != FACT_CL
 
 
 def read_facts(facts_file: str) -> pa.Table:
@@ -81,13 +89,16 @@ def _labels(facts_file: str, _mtime: int, _size: int, lang: str, mode: str, toke
         raise ValueError(f"unknown match mode {mode!r}; use one of {MODES}")
     facts = read_facts(facts_file)
     columns = {name: facts.column(name).to_pylist() for name in FACT_COLUMNS}
-    if mode == "tokens":
+    if mode == TOKENS:
         tokenizer, boundaries = _tokenizer(tokenizer_file)
 
         def keys_of(labels: list[str]) -> list:
             return label_token_keys(tokenizer, labels, boundaries.bare_marker)
 
         return _label_set(columns, keys_of, nfkc_casefold_v1)
+    if mode == FACT_CL:
+        tokenizer = load_stored(tokenizer_file)
+        return _label_set(columns, lambda labels: label_token_lines(tokenizer, labels), nfkc_casefold_v1)
     normalize = normalizer(normalizer_name(lang))
     return _label_set(columns, lambda ls: [normalize(label) for label in ls], normalize)
 
@@ -97,8 +108,11 @@ def _matcher(
     facts_file: str, mtime: int, size: int, lang: str, mode: str, tokenizer_file: str, engine: str
 ) -> LanguageMatcher:
     labels = _labels(facts_file, mtime, size, lang, mode, tokenizer_file)
-    if mode == "tokens":
-        matcher: TokenMatcher | TextMatcher = TokenMatcher(labels.keys, _tokenizer(tokenizer_file)[1], engine)
+    matcher: TokenMatcher | SubstringMatcher | TextMatcher
+    if mode == TOKENS:
+        matcher = TokenMatcher(labels.keys, _tokenizer(tokenizer_file)[1], engine)
+    elif mode == FACT_CL:
+        matcher = SubstringMatcher(labels.keys, load_stored(tokenizer_file), engine)
     else:
         matcher = TextMatcher(labels.keys, normalizer(normalizer_name(lang)), engine)
     return LanguageMatcher(lang, mode, matcher_name(mode, lang), labels, FactIndex(labels), matcher)

@@ -105,15 +105,22 @@ def merge(partials: list[Partial], labels: LabelSet, k: int) -> Partial:
 INCOMPLETE = "corpus:incomplete"
 
 
-def presence_table(labels: LabelSet, merged: Partial, matcher: str, complete: bool = True) -> pa.Table:
-    """One ``fact_presence`` row per fact, in the facts table's order. When part of the corpus could
-    not be read (``complete=False``), a fact without co-occurrence is undecided, not absent."""
+def presence_table(
+    labels: LabelSet, merged: Partial, matcher: str, complete: bool = True, flags_decide: bool = True
+) -> pa.Table:
+    """One ``fact_presence`` row per fact, in the facts table's order. A flagged label makes its fact
+    undecided (``flags_decide``; not under the authors' rules, which only record the flags). When part
+    of the corpus could not be read (``complete=False``), a fact without co-occurrence is undecided, not
+    absent, under every rule."""
     subject_segments = np.where(labels.subject >= 0, merged.key_segments[labels.subject], 0)
     object_segments = np.where(labels.obj >= 0, merged.key_segments[labels.obj], 0)
     flags = [labels.fact_flags(f) for f in range(labels.fact_count)]
+    deciding = flags if flags_decide else [[] for _ in flags]
     if not complete:
-        flags = [f if c else [*f, INCOMPLETE] for f, c in zip(flags, merged.cooccurrence >= 1, strict=True)]
-    present = [None if f else bool(c) for f, c in zip(flags, merged.cooccurrence >= 1, strict=True)]
+        cooccur = merged.cooccurrence >= 1
+        flags = [f if c else [*f, INCOMPLETE] for f, c in zip(flags, cooccur, strict=True)]
+        deciding = [f if c else [*f, INCOMPLETE] for f, c in zip(deciding, cooccur, strict=True)]
+    present = [None if f else bool(c) for f, c in zip(deciding, merged.cooccurrence >= 1, strict=True)]
     ev = merged.evidence
     per_fact = np.bincount(ev[:, 0], minlength=labels.fact_count) if len(ev) else np.zeros(labels.fact_count, int)
     offsets = np.r_[0, np.cumsum(per_fact)].astype(np.int32)

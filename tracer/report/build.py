@@ -12,6 +12,7 @@ from tracer.report import figures
 from tracer.report.config import DEFAULT_REFERENCE, ReportConfig
 from tracer.report.data import Slice, choose, load_slice
 from tracer.report.page import figure, page, table
+from tracer.report.paper_page import render_paper
 from tracer.warehouse import Warehouse
 
 log = logging.getLogger("factrace.report")
@@ -162,6 +163,8 @@ def render(data: Slice, csv_dir: Path) -> str:
             ],
         ),
     ]
+    if data.paper is not None and data.paper.rule_sets:
+        sections.append(render_paper(data.paper, csv_dir, write_csv))
     return page(f"factrace report: {data.model}", summary, sections)
 
 

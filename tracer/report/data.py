@@ -5,9 +5,7 @@ Everything here is plain rows (lists of dicts) so the figures, the HTML and the 
 
 from __future__ import annotations
 
-import csv
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,13 +16,10 @@ from schemas.tables import FACT_CLASSES, LANGUAGE_PAIRS, LANGUAGE_STATS, RUNS, S
 from tracer.classify.patterns import PATTERNS, TRANSFERRED
 from tracer.dumps.naming import wiki_language
 from tracer.errors import InputNotFound
+from tracer.report.paper import PaperSection, RuleSet
+from tracer.report.reference import read_reference
 from tracer.warehouse import Warehouse
 
-# Reference P@1 columns of ``p1_table_mbert_xlmr.csv`` for models whose id starts with these names.
-REFERENCE_MODELS = {
-    "bert-base-multilingual-cased": ("mBERT", "mbert_full_match_p1"),
-    "xlm-roberta-large": ("XLM-R large", "xlmr_large_full_match_p1"),
-}
 EXAMPLES_PER_PATTERN = 8
 EVIDENCE_CHARS = 300
 
@@ -44,6 +39,7 @@ class Slice:
     run: dict = field(default_factory=dict)
     reference: dict[str, float] = field(default_factory=dict)
     reference_name: str | None = None
+    paper: PaperSection | None = None
 
     @property
     def langs(self) -> list[str]:
@@ -100,20 +96,36 @@ def load_slice(wh: Warehouse, values: dict[str, str], reference_dir: Path | None
         examples(wh, values, tokenizer),
         run,
     )
-    if reference_dir is not None and values["protocol"] == "full-match":
-        out.reference_name, out.reference = reference_p_at_1(reference_dir, values["model"])
+    out.paper = paper_section(wh, values, reference_dir, run)
+    if values["protocol"] == "full-match" and out.paper.reference.p_at_1:
+        out.reference_name, out.reference = out.paper.reference.model_name, out.paper.reference.p_at_1
     return out
 
 
-def reference_p_at_1(reference_dir: Path, model: str) -> tuple[str | None, dict[str, float]]:
-    """The paper's full-match P@1 (as a fraction) per language, when ``model`` is the model it probed."""
-    path = reference_dir / "p1_table_mbert_xlmr.csv"
-    base = re.sub(r"-[0-9a-f]{10}$", "", model)
-    if base not in REFERENCE_MODELS or not path.exists():
-        return None, {}
-    name, column = REFERENCE_MODELS[base]
-    with open(path, encoding="utf-8") as f:
-        return name, {row["lang"]: float(row[column]) / 100 for row in csv.DictReader(f) if row[column]}
+def paper_section(wh: Warehouse, values: dict[str, str], reference_dir: Path | None, run: dict) -> PaperSection:
+    """The slice under every rule set classified for it (default first), with the reference figures."""
+    others = {k: v for k, v in values.items() if k != "rules"}
+    found = sorted(wh.partitions(LANGUAGE_STATS, **others), key=lambda v: (v["rules"] != "default", v["rules"]))
+    sets = [
+        RuleSet(
+            v["rules"],
+            sorted(wh.read(LANGUAGE_STATS, **v).to_pylist(), key=lambda r: r["lang"]),
+            wh.read(LANGUAGE_PAIRS, **v).to_pylist(),
+            wh.read(FACT_CLASSES, ["lang", "relation", "object_uri", "object_tokens", "correct"], **v).to_pylist(),
+        )
+        for v in found
+    ]
+    section = PaperSection(sets, read_reference(reference_dir, values["model"]), values["protocol"])
+    tokenizer = json.loads(run["parameters"]).get("presence_tokenizer") if run else None
+    if not values["dump"].startswith("2018"):
+        section.notes.append(
+            f"The paper traced the Wikipedia dumps of October-November 2018 with mBERT's tokenizer; this slice "
+            f"traced dump {values['dump']} (presence tokenizer {tokenizer or 'none'}), so the presence figures "
+            "(Fig. 6, Fig. 7) are not comparable with the paper's even where its values are known."
+        )
+    if values["protocol"] != "full-match":
+        section.notes.append(f"The paper's P@1 is full-match; this slice is {values['protocol']}.")
+    return section
 
 
 def examples(wh: Warehouse, values: dict[str, str], tokenizer: str | None) -> list[dict]:

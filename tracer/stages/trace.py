@@ -24,7 +24,7 @@ from tracer.config import option
 from tracer.dumps.naming import wiki_language
 from tracer.errors import InputNotFound
 from tracer.matching.engines import ENGINES
-from tracer.matching.language import MODES, language_labels, language_matcher, matcher_name
+from tracer.matching.language import MODES, TEXT, flags_decide, language_labels, language_matcher, matcher_name
 from tracer.matching.presence import Partial, merge, presence_table
 from tracer.records import Quarantined
 from tracer.runs import RunRecord, file_digest, new_run_id
@@ -39,7 +39,12 @@ PARTIALS = "_partials"
 @dataclass
 class TraceConfig:
     warehouse: str = option(help="warehouse directory")
-    mode: str = option("tokens", help="match token-id sequences or normalized text", choices=MODES)
+    mode: str = option(
+        "tokens",
+        help="`tokens`: token-id sequences that end at a word end; `fact-cl`: the authors' rule (raw substrings of "
+        "the space-joined tokens); `text`: normalized text with word boundaries",
+        choices=MODES,
+    )
     langs: list[str] = option([], help="only these languages (default: every language with facts and segments)")
     dumps: list[str] = option([], help="only these dump labels (default: all)")
     tokenizers: list[str] = option([], help="only segments of these tokenizer ids (default: all)")
@@ -60,7 +65,7 @@ def match_task(task: dict) -> dict:
     partial = matcher.partial(segments, task["evidence"])
     matched = time.perf_counter()
     partial.save(Path(task["partial_file"]))
-    tokens = pc.sum(pc.list_value_length(segments.column("token_ids"))).as_py() if task["mode"] == "tokens" else None
+    tokens = pc.sum(pc.list_value_length(segments.column("token_ids"))).as_py() if task["mode"] != TEXT else None
     return {
         "output": task["output"],
         "partial_file": task["partial_file"],
@@ -75,7 +80,13 @@ def reduce_task(task: dict) -> dict:
     started = time.perf_counter()
     labels = language_labels(task["facts_file"], task["lang"], task["mode"], task["tokenizer_file"])
     merged = merge([Partial.load(Path(p)) for p in task["partial_files"]], labels, task["evidence"])
-    table = presence_table(labels, merged, matcher_name(task["mode"], task["lang"]), complete=task["complete"])
+    table = presence_table(
+        labels,
+        merged,
+        matcher_name(task["mode"], task["lang"]),
+        complete=task["complete"],
+        flags_decide=flags_decide(task["mode"]),
+    )
     write_table(Path(task["presence_dir"]) / "part-00000.parquet", table)
     present = table.column("present")
     flags = Counter(flag.split(":", 1)[1] for row in table.column("flags").to_pylist() for flag in row)
