@@ -53,6 +53,8 @@ bench: venv
 	$(BIN)/python bench/trace.py
 	$(BIN)/python bench/probe.py
 	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/neuron_precision.py
+	$(BIN)/python bench/paper_differences.py
 
 clean:
 	rm -rf $(VENV) demo-warehouse .pytest_cache bench/.venvs

@@ -46,7 +46,10 @@ def test_classes_statistics_and_runs(warehouse):
     # absent and without neurons (the only correct P103 fact): transferred all the same, as the paper counts it
     f4 = classes[("ja", "f4")]
     assert (f4["pattern"], f4["undecided"], f4["cross_lingual"], f4["absent_type"]) == (
-        "transferred", None, None, "naming_cue"
+        "transferred",
+        None,
+        None,
+        "naming_cue",
     )
     assert classes[("en", "f3")]["absent_type"] == "other"
     assert classes[("ja", "f2")]["cross_lingual"] is False

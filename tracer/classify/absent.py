@@ -42,35 +42,42 @@ DEFAULT, FACT_CL = "default", "fact-cl"
 RULES = (DEFAULT, FACT_CL)
 
 Tokenize = Callable[[str], list[str]]
+Simplify = Callable[[str], str]
 
 
 def is_chinese(lang: str, rules: str = DEFAULT) -> bool:
     return lang == "zh" if rules == FACT_CL else lang in CHINESE
 
 
-def object_in_subject(subject: str, obj: str, lang: str, rules: str = DEFAULT) -> bool:
-    """Rule 1; an empty object never counts."""
+def object_in_subject(
+    subject: str, obj: str, lang: str, rules: str = DEFAULT, simplify: Simplify = to_simplified
+) -> bool:
+    """Rule 1; an empty object never counts. ``simplify``: the traditional→simplified converter (OpenCC)."""
     if is_chinese(lang, rules):
-        subject, obj = to_simplified(subject), to_simplified(obj)
+        subject, obj = simplify(subject), simplify(obj)
     else:
         subject, obj = subject.lower(), obj.lower()
     return bool(obj) and obj in subject
 
 
-def _counted(tokens: Iterable[str], chinese: bool, rules: str) -> set[str]:
+def _counted(tokens: Iterable[str], chinese: bool, rules: str, simplify: Simplify) -> set[str]:
     """The tokens rule 2 compares, as the tokenizer spells them (``##`` and ``▁`` kept)."""
     if chinese:
-        tokens = [to_simplified(t) for t in tokens]
+        tokens = [simplify(t) for t in tokens]
     if rules == FACT_CL:
         return set(tokens)
     return {t for t in tokens if any(c.isalnum() for c in t)}
 
 
 def share_token(
-    subject_tokens: Iterable[str], object_tokens: Iterable[str], chinese: bool = False, rules: str = DEFAULT
+    subject_tokens: Iterable[str],
+    object_tokens: Iterable[str],
+    chinese: bool = False,
+    rules: str = DEFAULT,
+    simplify: Simplify = to_simplified,
 ) -> bool:
     """Rule 2 on the two labels' tokens."""
-    return bool(_counted(subject_tokens, chinese, rules) & _counted(object_tokens, chinese, rules))
+    return bool(_counted(subject_tokens, chinese, rules, simplify) & _counted(object_tokens, chinese, rules, simplify))
 
 
 def absent_type(
@@ -81,14 +88,15 @@ def absent_type(
     tokenize: Tokenize,
     naming_cues: Iterable[str] = NAMING_CUE_RELATIONS,
     rules: str = DEFAULT,
+    simplify: Simplify = to_simplified,
 ) -> str:
     """The first absent-type rule that applies to a correct, absent fact.
 
     ``tokenize`` gives a label's tokens without special tokens, as ``tokenizer.tokenize`` does.
     """
-    if object_in_subject(subject, obj, lang, rules):
+    if object_in_subject(subject, obj, lang, rules, simplify):
         return OBJECT_IN_SUBJECT
-    if share_token(tokenize(subject), tokenize(obj), is_chinese(lang, rules), rules):
+    if share_token(tokenize(subject), tokenize(obj), is_chinese(lang, rules), rules, simplify):
         return SHARED_TOKEN
     if relation in set(naming_cues):
         return NAMING_CUE

@@ -72,7 +72,7 @@ class ClassifyConfig:
     match_mode: str = option(
         "",
         help="which fact_presence decides present/absent (default: tokens; fact-cl under --rules fact-cl)",
-        choices=("", *MODES),
+        choices=MODES,
     )
     presence_tokenizer: str = option(
         "", help="fact_presence tokenizer id (default: the only one, else the one matching the model's tokenizer)"
@@ -93,6 +93,8 @@ class ClassifyConfig:
             raise ConfigError(f"--null-facts must be at least 2, got {self.null_facts}")
         if not self.intervention:
             raise ConfigError("--intervention must name one (`none` for the model as it is)")
+        if self.match_mode not in ("", *MODES):
+            raise ConfigError(f"--match-mode: choose from {', '.join(MODES)}; got {self.match_mode!r}")
         wanted = FACT_CL if self.rules == FACT_CL else "tokens"
         if self.rules == FACT_CL and self.match_mode not in ("", FACT_CL):
             raise ConfigError(
