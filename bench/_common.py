@@ -39,6 +39,19 @@ def pages_warehouse() -> Path:
     return wh
 
 
+def tool_python(name: str, requirement: str) -> Path:
+    """The Python of an environment of its own under bench/.venvs with ``requirement`` installed (once): tools
+    the benchmarks compare against are run there, never imported into factrace's environment."""
+    import subprocess
+
+    venv = REPO / "bench" / ".venvs" / name
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", requirement], check=True)
+    return python
+
+
 class Timer:
     def __enter__(self) -> Timer:
         self.start = time.perf_counter()

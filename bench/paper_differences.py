@@ -21,12 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pyarrow as pa
-from _common import OUT, REPO, Timer, emit, shared
+from _common import OUT, Timer, emit, shared, tool_python
 
 from schemas.tables import FACT_PRESENCE, FACTS, PAGES, SEGMENTS
 from tracer.classify.absent import absent_type
@@ -50,7 +49,6 @@ from tracer.warehouse import Warehouse
 LANGS = ("en", "ja", "uk", "hy", "vi")
 MBERT_VOCAB = 119_547
 EXAMPLES = 4
-ZHCONV = REPO / "bench" / ".venvs" / "zhconv"
 
 
 def xlmr_path() -> Path:
@@ -236,11 +234,7 @@ def absent_rule_differences(tokenizer_file: Path) -> dict:
 
 
 def zhconv_python() -> Path:
-    python = ZHCONV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(ZHCONV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "zhconv"], check=True)
-    return python
+    return tool_python("zhconv", "zhconv")
 
 
 def chinese_conversion() -> dict:

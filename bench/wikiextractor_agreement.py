@@ -21,11 +21,10 @@ import html
 import json
 import re
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from _common import OUT, REPO, emit, real_dumps
+from _common import OUT, emit, real_dumps, tool_python
 
 from tracer.dumps.compression import StreamEnd, read_chunks
 from tracer.dumps.page_parser import parse_page
@@ -33,17 +32,12 @@ from tracer.dumps.page_scanner import PageBlob, scan_pages
 from tracer.dumps.siteinfo import parse_siteinfo
 from tracer.wikitext.cleaner import WikitextCleaner
 
-VENV = REPO / "bench" / ".venvs" / "wikiextractor"
 _WS = re.compile(r"\s+")
 _PLACEHOLDER = re.compile(r"\b(?:formula|codice)_\d+\b")  # WikiExtractor's math/code stand-ins; we drop both
 
 
 def wikiextractor() -> Path:
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "wikiextractor>=3.1"], check=True)
-    return python
+    return tool_python("wikiextractor", "wikiextractor>=3.1")
 
 
 def normalize(line: str) -> str:
