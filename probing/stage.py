@@ -140,6 +140,11 @@ def _publish(wh: Warehouse, task: dict, lang: str, probe: LanguageProbe) -> dict
     bad = [Quarantined(source, -1, u.reason, u.detail, record_id=u.uuid) for u in probe.unusable]
     if bad:
         write_quarantine(wh.staged_partition(run_id, QUARANTINE, q_values) / "part-00000.parquet", bad, run_id)
+    staged = [(QUARANTINE, q_values)]
+    for protocol in probe.predictions:
+        values = partition_values(model, lang, protocol, task["rules"])
+        staged += [(PREDICTIONS, values)] + ([(NEURONS, values)] if protocol in probe.neurons else [])
+    wh.check_keys(run_id, staged)
     for protocol in probe.predictions:
         values = partition_values(model, lang, protocol, task["rules"])
         if protocol in probe.neurons:

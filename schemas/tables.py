@@ -418,10 +418,13 @@ QUARANTINE = Table(
             "scope", "string", "Unit of work a stage run owns and replaces on rerun (a wiki; a language for facts)."
         ),
     ),
-    key=("source", "position"),
+    key=("source", "position", "reason", "record_id"),
     notes=(
         "`scope` is a third partition level beyond DESIGN's [dump, stage]: rerunning one wiki replaces "
         "only that wiki's quarantine rows, atomically.",
+        "The key adds `reason` and `record_id` to DESIGN's (source, position): records of a table (a fact, "
+        "a prediction) have no byte position (-1), and one page can be both a copy of an earlier page "
+        "(`duplicate_key`, position = its row in the task's output) and something else.",
     ),
 )
 

@@ -23,3 +23,7 @@ class DependencyMissing(FactraceError):
 
 class SchemaMismatch(FactraceError):
     """A table on disk has another layout than this factrace writes: rerun the stage that writes it."""
+
+
+class DuplicateKeys(FactraceError):
+    """A staged partition repeats its table's key: nothing of it was published."""

@@ -7,14 +7,24 @@ split, iterate what it yields.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 
+from tracer.dumps.naming import wiki_language
 from tracer.dumps.page_parser import BadPage, parse_page
-from tracer.dumps.page_scanner import DEFAULT_MAX_PAGE_BYTES, OversizedPage, PageBlob, TruncatedPage, scan_pages
-from tracer.dumps.siteinfo import SiteInfo
+from tracer.dumps.page_scanner import (
+    DEFAULT_MAX_PAGE_BYTES,
+    DocumentStart,
+    OversizedPage,
+    PageBlob,
+    TruncatedPage,
+    scan_pages,
+)
+from tracer.dumps.siteinfo import NotAMediaWikiExport, SiteInfo, parse_siteinfo
 from tracer.dumps.splits import Split, read_split
-from tracer.records import Page, Quarantined, RawPage, Skipped
+from tracer.records import ExtraDocument, Page, Quarantined, RawPage, Skipped
 from tracer.wikitext.cleaner import WikitextCleaner
+from tracer.wikitext.local_namespaces import local_names
 
 
 def _snippet(data: bytes, limit: int = 200) -> str:
@@ -22,15 +32,34 @@ def _snippet(data: bytes, limit: int = 200) -> str:
 
 
 class PageExtractor:
-    """Read one split: parse, classify (article, redirect, other namespace), clean or quarantine."""
+    """Read one split: parse, classify (article, redirect, other namespace), clean or quarantine.
 
-    def __init__(self, siteinfo: SiteInfo, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES, keep_headings: bool = True):
+    The wiki's language adds MediaWiki's local names of the file and category namespaces (a dump
+    without ``<siteinfo>`` still cleans ``[[Αρχείο:…]]``; no siteinfo lists aliases such as ``Εικόνα``)
+    and decides whether ``-{…}-`` is converter markup.
+    """
+
+    def __init__(
+        self,
+        siteinfo: SiteInfo,
+        max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+        keep_headings: bool = True,
+        wiki: str | None = None,
+    ):
         self.siteinfo = siteinfo
         self.max_page_bytes = max_page_bytes
-        self.cleaner = WikitextCleaner(siteinfo.prefixes(), keep_headings=keep_headings)
+        lang = wiki_language(wiki) if wiki else (siteinfo.lang or "")
+        self.local_names = local_names(lang)
+        self.cleaner = WikitextCleaner(siteinfo.prefixes() | self.local_names, keep_headings, lang)
 
     def namespace(self, raw: RawPage) -> int:
-        return raw.ns if raw.ns is not None else self.siteinfo.namespace_of_title(raw.title)
+        if raw.ns is not None:
+            return raw.ns
+        ns = self.siteinfo.namespace_of_title(raw.title)
+        prefix, sep, _ = raw.title.partition(":")
+        if ns == 0 and sep and prefix.strip().replace("_", " ").casefold() in self.local_names:
+            return 6  # a file or category page by its local name: not an article either way
+        return ns
 
     def page(self, raw: RawPage) -> Page:
         text, paragraphs = self.cleaner.page_line(raw.title, raw.wikitext or "")
@@ -44,15 +73,23 @@ class PageExtractor:
             paragraph_count=paragraphs,
         )
 
-    def run(self, split: Split) -> Iterator[Page | Quarantined | Skipped]:
+    def run(self, split: Split) -> Iterator[Page | Quarantined | Skipped | ExtraDocument]:
+        """Every record of the split. Pages of a second ``<mediawiki>`` document in the same input are not
+        extracted (its namespaces and wiki are not this one's): they are quarantined as ``second_document``."""
         reader = read_split(split)
         source = split.label
         cut = False
+        extra: ExtraDocument | None = None
         events = scan_pages(
             reader.chunks, want_header=split.first, owned_limit=reader.owned_limit, max_page_bytes=self.max_page_bytes
         )
         for event in events:
-            if isinstance(event, PageBlob):
+            if isinstance(event, DocumentStart):
+                extra = ExtraDocument(event.offset, _dbname(event.header))
+                yield extra
+            elif isinstance(event, PageBlob) and extra is not None:
+                yield _in_second_document(event, extra, source)
+            elif isinstance(event, PageBlob):
                 yield self._from_blob(event, source)
             elif isinstance(event, OversizedPage):
                 detail = f"page of {event.size} bytes exceeds --max-page-bytes {self.max_page_bytes}; skipped unread"
@@ -79,3 +116,24 @@ class PageExtractor:
             detail = f"page {raw.page_id} ({raw.title}) has no <text> in its revision"
             return Quarantined(source, blob.offset, "no_text", detail, str(raw.page_id), _snippet(blob.data))
         return self.page(raw)
+
+
+_PAGE_ID = re.compile(rb"<id>\s*(\d+)\s*</id>")
+
+
+def _dbname(header: bytes) -> str | None:
+    try:
+        return parse_siteinfo(header).dbname
+    except NotAMediaWikiExport:
+        return None
+
+
+def _in_second_document(blob: PageBlob, extra: ExtraDocument, source: str) -> Quarantined:
+    m = _PAGE_ID.search(blob.data)
+    page_id = m.group(1).decode() if m else None
+    detail = (
+        f"page {page_id or '?'} belongs to a second <mediawiki> document (wiki {extra.wiki or 'unknown'}, from "
+        f"byte {extra.offset} of the decompressed input); only the first document of an input is extracted: "
+        "split the input into one file per document"
+    )
+    return Quarantined(source, blob.offset, "second_document", detail, page_id, _snippet(blob.data))

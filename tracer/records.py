@@ -73,6 +73,14 @@ class Skipped:
 
 
 @dataclass(slots=True)
+class ExtraDocument:
+    """A second ``<mediawiki>`` document in one input, where it starts and which wiki it names."""
+
+    offset: int
+    wiki: str | None
+
+
+@dataclass(slots=True)
 class Fact:
     """One mLAMA query in one language: a triple with its labels and cloze template."""
 

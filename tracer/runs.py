@@ -15,6 +15,7 @@ import pyarrow as pa
 from schemas.arrow import arrow_schema
 from schemas.tables import RUNS
 from tracer import __version__
+from tracer.errors import DuplicateKeys
 from tracer.warehouse import Warehouse, write_table
 
 
@@ -79,5 +80,7 @@ class RunRecord:
             "factrace_version": __version__,
         }
         path = warehouse.table_dir(RUNS) / f"part-{self.run_id}.parquet"
+        if path.exists():  # the key of runs is run_id: one file per run keeps it unique
+            raise DuplicateKeys(f"runs: a row for run {self.run_id} exists already; a run is recorded once")
         write_table(path, pa.Table.from_pylist([row], schema=arrow_schema(RUNS)))
         return row

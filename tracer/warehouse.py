@@ -25,8 +25,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas.arrow import arrow_schema
-from schemas.tables import Table
-from tracer.errors import SchemaMismatch
+from schemas.tables import TABLES, Table
+from tracer.errors import DuplicateKeys, SchemaMismatch
+from tracer.keys import find_repeats, parquet_files
 
 STAGING = "_staging"
 TRASH = "_trash"
@@ -51,6 +52,7 @@ def _safe(value: str) -> str:
 class Warehouse:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
+        self._checked: set[tuple[Path, str]] = set()
 
     def table_dir(self, table: Table) -> Path:
         return self.root / table.name
@@ -77,8 +79,37 @@ class Warehouse:
             os.replace(tmp, path)
         return path
 
+    def check_keys(self, run_id: str, partitions: Iterable[tuple[Table, dict[str, str]]]) -> None:
+        """Raise DuplicateKeys when a staged partition repeats its table's key. Stages call this for all
+        their partitions before publishing the first, so that a violation publishes nothing."""
+        for table, values in partitions:
+            staged = self.staged_partition(run_id, table, values)
+            if not table.key or not staged.exists() or (staged, run_id) in self._checked:
+                continue
+            repeats = find_repeats(parquet_files(staged), table.key)
+            if repeats:
+                raise DuplicateKeys(
+                    f"{partition_path(table, values)}: {len(repeats.values):,} value(s) of the key "
+                    f"({', '.join(table.key)}) occur more than once ({repeats.extra_rows:,} extra rows), e.g. "
+                    f"{repeats.example()}; nothing of run {run_id} was published. This is a factrace bug: "
+                    "please report it with the command that ran"
+                )
+            self._checked.add((staged, run_id))
+
+    def check_staged(self, run_id: str) -> None:
+        """``check_keys`` for every partition the run has staged."""
+        staged = []
+        for table in TABLES.values():
+            base = self.staging_dir(run_id) / table.name
+            depth = "/".join(["*"] * len(table.partition_names))
+            for part in sorted(base.glob(depth)) if base.exists() and depth else []:
+                staged.append((table, dict(seg.split("=", 1) for seg in part.relative_to(base).parts)))
+        self.check_keys(run_id, staged)
+
     def publish(self, run_id: str, table: Table, values: dict[str, str]) -> Path:
-        """Move a staged partition into place, replacing what was there; an absent stage clears it."""
+        """Move a staged partition into place, replacing what was there; an absent stage clears it.
+        A partition that repeats its key is never published (see ``check_keys``)."""
+        self.check_keys(run_id, [(table, values)])
         staged = self.staged_partition(run_id, table, values)
         final = self.partition_dir(table, values)
         final.parent.mkdir(parents=True, exist_ok=True)

@@ -115,4 +115,4 @@ def test_magic_found_at_every_bit_shift(shift):
     value = (0b1011 << (48 + shift + 3)) | (bz2_blocks.BLOCK_MAGIC << (shift + 3))
     data = value.to_bytes((value.bit_length() + 7) // 8 + 1, "big")
     total_bits = len(data) * 8
-    assert bz2_blocks.find_magic(data, bz2_blocks._BLOCK_PATTERNS) == [total_bits - 48 - shift - 3]
+    assert bz2_blocks.find_magic(data, bz2_blocks.BLOCK_PATTERNS) == [total_bits - 48 - shift - 3]

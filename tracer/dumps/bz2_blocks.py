@@ -40,8 +40,8 @@ def _patterns(magic: int) -> list[tuple[int, bytes, int, int, int, int]]:
     return out
 
 
-_BLOCK_PATTERNS = _patterns(BLOCK_MAGIC)
-_EOS_PATTERNS = _patterns(EOS_MAGIC)
+BLOCK_PATTERNS = _patterns(BLOCK_MAGIC)
+EOS_PATTERNS = _patterns(EOS_MAGIC)
 
 
 def find_magic(data: bytes, patterns: list[tuple[int, bytes, int, int, int, int]]) -> list[int]:
@@ -93,17 +93,18 @@ class Block:
 
 
 def iter_blocks(f: BinaryIO, start_byte: int, file_size: int) -> Iterator[Block]:
-    """Every block whose magic starts at or after ``start_byte``, with the bit where it ends."""
+    """Every block whose magic starts at or after ``start_byte``, with the bit where it ends; nothing at or
+    past ``file_size`` is read."""
     pending: int | None = None
     pos = start_byte
     scanned_bit = start_byte * 8
     while pos < file_size:
         f.seek(pos)
-        window = f.read(_WINDOW_BYTES + _MAGIC_BYTES)
+        window = f.read(min(_WINDOW_BYTES + _MAGIC_BYTES, file_size - pos))
         base = pos * 8
         marks = sorted(
-            [(b + base, True) for b in find_magic(window, _BLOCK_PATTERNS)]
-            + [(b + base, False) for b in find_magic(window, _EOS_PATTERNS)]
+            [(b + base, True) for b in find_magic(window, BLOCK_PATTERNS)]
+            + [(b + base, False) for b in find_magic(window, EOS_PATTERNS)]
         )
         for bit, is_block in marks:
             if bit < scanned_bit:

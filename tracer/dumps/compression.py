@@ -63,5 +63,6 @@ def guard(chunks: Iterator[bytes], end: StreamEnd) -> Iterator[bytes]:
 
 
 def read_chunks(stream: BinaryIO, end: StreamEnd, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """Yield decompressed chunks of ``stream`` until its end, or until it turns out damaged."""
-    return guard(iter(lambda: stream.read(chunk_bytes), b""), end)
+    """Yield decompressed chunks of ``stream`` until its end, or until it turns out damaged. ``read1`` hands
+    over what one decompression step produced: ``read`` would drop a partial chunk when the stream is cut."""
+    return guard(iter(lambda: stream.read1(chunk_bytes), b""), end)

@@ -4,6 +4,10 @@ Each page is then parsed alone, so one bad page (invalid UTF-8, an undefined
 entity, a cut at the end of the file) is quarantined while its neighbours are
 kept. Memory is bounded by ``max_page_bytes``: a larger page is skipped as it
 streams past and reported, never buffered whole.
+
+The bytes between pages are looked at too: a ``<mediawiki`` there starts another
+document (two exports concatenated, two bz2 streams of different wikis), which
+is reported as a ``DocumentStart`` with that document's header.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 
 PAGE_OPEN = b"<page>"
 PAGE_CLOSE = b"</page>"
+ROOT_OPEN = b"<mediawiki"
 MAX_HEADER_BYTES = 16 << 20
 DEFAULT_MAX_PAGE_BYTES = 64 << 20
 _ID = re.compile(rb"<id>\s*(\d+)\s*</id>")
@@ -53,7 +58,15 @@ class TruncatedPage:
         return m.group(1).decode() if m else None
 
 
-ScanEvent = Header | PageBlob | OversizedPage | TruncatedPage
+@dataclass(slots=True)
+class DocumentStart:
+    """Another ``<mediawiki>`` document begins here: its header (``<siteinfo>``) up to its first page."""
+
+    offset: int
+    header: bytes
+
+
+ScanEvent = Header | PageBlob | OversizedPage | TruncatedPage | DocumentStart
 
 
 class _Buffer:
@@ -92,6 +105,8 @@ def scan_pages(
     if want_header:
         end = start if start >= 0 else min(len(buf.data), MAX_HEADER_BYTES)
         yield Header(bytes(buf.data[:end]))
+    elif start >= 0:
+        yield from _document_start(buf, start)
     while start >= 0:
         page_offset = buf.base + start
         limit = owned_limit() if owned_limit is not None else None
@@ -115,6 +130,14 @@ def scan_pages(
                 return
             buf.drop_before(stop)
         start = _find(buf, PAGE_OPEN, 0, None)
+        yield from _document_start(buf, start if start >= 0 else len(buf.data))
+
+
+def _document_start(buf: _Buffer, stop: int) -> Iterator[DocumentStart]:
+    """A document root in the bytes before ``stop`` (between two pages) starts another document."""
+    root = buf.data.find(ROOT_OPEN, 0, stop)
+    if root >= 0:
+        yield DocumentStart(buf.base + root, bytes(buf.data[root:stop]))
 
 
 def _find(buf: _Buffer, needle: bytes, start: int, limit: int | None) -> int:

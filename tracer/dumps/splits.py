@@ -26,7 +26,8 @@ STRATEGIES = ("auto", "multistream-index", "bz2-blocks", "whole-file")
 
 @dataclass(frozen=True, slots=True)
 class Split:
-    """One task's share of a dump: bytes ``[start, end)`` of the compressed file."""
+    """One task's share of a dump: bytes ``[start, end)`` of the compressed file. No reader goes past
+    ``data_end`` (where the file's data ends; bytes after it are garbage reported by the plan)."""
 
     path: str
     strategy: str
@@ -35,6 +36,7 @@ class Split:
     start: int
     end: int
     encoding: str = "utf-8"
+    data_end: int | None = None
 
     @property
     def first(self) -> bool:
@@ -54,13 +56,19 @@ def choose_strategy(path: str, compression: str, requested: str, index: str | No
 
 
 def plan_splits(
-    path: str, *, strategy: str = "auto", split_bytes: int = 64 << 20, index: str | None = None, encoding: str = "utf-8"
+    path: str,
+    *,
+    strategy: str = "auto",
+    split_bytes: int = 64 << 20,
+    index: str | None = None,
+    encoding: str = "utf-8",
+    data_end: int | None = None,
 ) -> list[Split]:
-    """Cut a dump into splits of about ``split_bytes`` compressed bytes."""
+    """Cut a dump's first ``data_end`` bytes (all of it by default) into splits of about ``split_bytes``."""
     compression = detect_compression(path)
     index = index or (str(multistream.index_path_for(path) or "") or None)
     chosen = "whole-file" if encoding != "utf-8" else choose_strategy(path, compression, strategy, index)
-    size = Path(path).stat().st_size
+    size = Path(path).stat().st_size if data_end is None else data_end
     if chosen in ("multistream-index", "bz2-blocks") and compression != "bz2":
         raise ValueError(f"{path}: strategy {chosen} needs a bz2 file, this one is {compression}")
     if chosen == "multistream-index":
@@ -72,10 +80,10 @@ def plan_splits(
     else:
         cuts = [0, size]
     return [
-        Split(path, chosen, compression, i, a, b, encoding)
+        Split(path, chosen, compression, i, a, b, encoding, data_end)
         for i, (a, b) in enumerate(itertools.pairwise(cuts))
         if b > a
-    ] or [Split(path, chosen, compression, 0, 0, size, encoding)]
+    ] or [Split(path, chosen, compression, 0, 0, size, encoding, data_end)]
 
 
 def _cuts_at(offsets: list[int], size: int, split_bytes: int) -> list[int]:
@@ -114,8 +122,10 @@ class SplitReader:
 def read_split(split: Split) -> SplitReader:
     end = StreamEnd()
     if split.strategy == "whole-file":
-        stream = open_decompressed(split.path, split.compression)
-        chunks = read_chunks(stream, end)
+        if split.data_end is not None and split.compression == "bz2":
+            chunks = guard(multistream.iter_streams(split.path, 0, split.data_end), end)
+        else:
+            chunks = read_chunks(open_decompressed(split.path, split.compression), end)
         if split.encoding != "utf-8":
             chunks = guard(transcode(chunks, split.encoding), end)
         return SplitReader(chunks, end, lambda: None)
@@ -128,7 +138,7 @@ def _read_blocks(split: Split, end: StreamEnd) -> SplitReader:
     limit: list[int | None] = [None]
 
     def chunks() -> Iterator[bytes]:
-        size = Path(split.path).stat().st_size
+        size = Path(split.path).stat().st_size if split.data_end is None else split.data_end
         with open(split.path, "rb") as f:
             level = bz2_blocks.read_level(f)
             produced = 0

@@ -355,6 +355,9 @@ class ClassifyStage(Stage):
             for table, rows in ((LANGUAGE_STATS, stats), (LANGUAGE_PAIRS, pairs)):
                 path = wh.staged_partition(run.run_id, table, values) / "part-00000.parquet"
                 write_table(path, pa.Table.from_pylist(rows, schema=arrow_schema(table)))
+        wh.check_staged(run.run_id)
+        for dump in dumps:
+            values = {"dump": dump, **probe}
             for lang in langs:
                 wh.publish(run.run_id, FACT_CLASSES, {**values, "lang": lang})
                 published.append({**values, "lang": lang})

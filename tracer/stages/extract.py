@@ -17,10 +17,11 @@ from tracer.dumps.siteinfo import SiteInfo
 from tracer.dumps.splits import STRATEGIES, Split
 from tracer.errors import NothingUsable
 from tracer.extraction import PageExtractor
-from tracer.records import Page, Quarantined, Skipped
+from tracer.keys import later_copies, parquet_files, split_rows
+from tracer.records import ExtraDocument, Page, Quarantined, Skipped
 from tracer.runs import RunRecord, file_digest, new_run_id
 from tracer.stages.common import Stage, counts_line, quarantine_row, write_quarantine
-from tracer.warehouse import PartWriter
+from tracer.warehouse import PartWriter, write_table
 
 log = logging.getLogger("factrace.extract")
 STAGE = "extract"
@@ -48,28 +49,43 @@ def extract_task(task: dict) -> dict:
     split = Split(**task["split"])
     info = task["siteinfo"]
     siteinfo = SiteInfo(**{**info, "namespaces": {int(k): v for k, v in info["namespaces"].items()}})
-    extractor = PageExtractor(siteinfo, task["max_page_bytes"], task["keep_headings"])
+    extractor = PageExtractor(siteinfo, task["max_page_bytes"], task["keep_headings"], task["key"][1])
     part = f"part-{task['input_no']:03d}-{split.split_no:05d}.parquet"
     pages = PartWriter(Path(task["pages_dir"]) / part, PAGES)
     quarantined: list[Quarantined] = []
     skipped: Counter = Counter()
+    documents: list[dict] = []
     started = time.perf_counter()
     for record in extractor.run(split):
         if isinstance(record, Page):
             pages.add(_page_row(record))
         elif isinstance(record, Skipped):
             skipped[record.reason] += 1
+        elif isinstance(record, ExtraDocument):
+            documents.append({"offset": record.offset, "wiki": record.wiki})
         else:
             quarantined.append(record)
     written = pages.close()
     reasons = write_quarantine(Path(task["quarantine_dir"]) / part, quarantined, task["run_id"])
     return {
         "key": task["key"],
+        "input_no": task["input_no"],
+        "part": part,
+        "source": split.label,
         "pages": written,
         "quarantined": dict(reasons),
         "skipped": dict(skipped),
+        "documents": documents,
         "seconds": time.perf_counter() - started,
     }
+
+
+def _whole_input(tasks: list[dict]) -> dict:
+    """One task that reads an input from its start to its end: every document boundary is then seen in order."""
+    first = tasks[0]
+    split = first["split"]
+    size = max(t["split"]["end"] for t in tasks)
+    return {**first, "split": {**split, "strategy": "whole-file", "split_no": 0, "start": 0, "end": size}}
 
 
 def _siteinfo_dict(info: SiteInfo) -> dict:
@@ -89,6 +105,12 @@ class ExtractStage(Stage):
     def run(self) -> ExtractResult:
         cfg = self.config
         run = RunRecord(STAGE, new_run_id(STAGE), dataclasses.asdict(cfg))
+        first_named: dict[str, str] = {}
+        for path in cfg.dumps:
+            first_named.setdefault(str(Path(path).resolve()), path)
+        paths = list(first_named.values())
+        if len(paths) < len(cfg.dumps):
+            log.warning("extract: %d dump(s) named more than once; each is read once", len(cfg.dumps) - len(paths))
         plans = [
             plan_dump(
                 path,
@@ -98,7 +120,7 @@ class ExtractStage(Stage):
                 split_bytes=max(1, int(cfg.split_mb * (1 << 20))),
                 index=cfg.index,
             )
-            for path in cfg.dumps
+            for path in paths
         ]
         run.inputs = [file_digest(p.path) for p in plans]
         for plan in plans:
@@ -141,7 +163,30 @@ class ExtractStage(Stage):
                     )
         log.info("extract: %d input(s), %d task(s), run %s", len(plans), len(tasks), run.run_id)
         results = self.runner.map(extract_task, tasks, "extract") if tasks else []
+        results = self._reread_concatenated(tasks, results)
         return self._publish(run, header_problems, results, tasks)
+
+    def _reread_concatenated(self, tasks: list[dict], results: list[dict]) -> list[dict]:
+        """An input that turned out to hold a second ``<mediawiki>`` document is read again by one task from its
+        start, so that every page after the boundary is known to belong to it (a task that starts inside the
+        second document cannot tell). Rare, and exact."""
+        by_input: dict[tuple, list[int]] = defaultdict(list)
+        for i, task in enumerate(tasks):
+            by_input[(*task["key"], task["input_no"])].append(i)
+        again = [rows for rows in by_input.values() if len(rows) > 1 and any(results[i]["documents"] for i in rows)]
+        if not again:
+            return results
+        rerun = []
+        for rows in again:
+            for i in rows:
+                part = f"part-{tasks[i]['input_no']:03d}-{tasks[i]['split']['split_no']:05d}.parquet"
+                for folder in (tasks[i]["pages_dir"], tasks[i]["quarantine_dir"]):
+                    (Path(folder) / part).unlink(missing_ok=True)
+            rerun.append(_whole_input([tasks[i] for i in rows]))
+        log.warning("extract: %d input(s) hold more than one <mediawiki> document; reading them again whole",
+                    len(rerun))  # fmt: skip
+        dropped = {i for rows in again for i in rows}
+        return [r for i, r in enumerate(results) if i not in dropped] + self.runner.map(extract_task, rerun, "extract")
 
     def _publish(
         self,
@@ -154,17 +199,27 @@ class ExtractStage(Stage):
         per_key: dict[tuple[str, str], Counter] = defaultdict(Counter)
         quarantined: Counter = Counter()
         skipped: Counter = Counter()
+        documents = []
         for result in results:
             key = tuple(result["key"])
             per_key[key]["pages"] += result["pages"]
             quarantined.update(result["quarantined"])
             skipped.update(result["skipped"])
+            documents += [{"partition": "/".join(key), **d} for d in result["documents"]]
         published = []
         for (dump, wiki), problems in sorted(header_problems.items()):
+            values = {"dump": dump, "wiki": wiki}
+            sources = {r["part"]: r["source"] for r in results if tuple(r["key"]) == (dump, wiki)}
+            copies = self._set_aside_repeated_pages(run.run_id, values, sources)
+            per_key[(dump, wiki)]["pages"] -= len(copies)
+            problems = problems + copies
             qvalues = {"dump": dump, "stage": STAGE, "scope": wiki}
             if problems:
                 path = wh.staged_partition(run.run_id, QUARANTINE, qvalues) / "part-header.parquet"
                 quarantined.update(write_quarantine(path, problems, run.run_id))
+        wh.check_staged(run.run_id)
+        for dump, wiki in sorted(header_problems):
+            qvalues = {"dump": dump, "stage": STAGE, "scope": wiki}
             values = {"dump": dump, "wiki": wiki}
             if per_key[(dump, wiki)]["pages"]:
                 wh.publish(run.run_id, PAGES, values)
@@ -183,12 +238,44 @@ class ExtractStage(Stage):
             "quarantined_by_reason": dict(quarantined),
             "pages_by_partition": {f"{d}/{w}": c["pages"] for (d, w), c in sorted(per_key.items())},
             "task_seconds": round(sum(r["seconds"] for r in results), 3),
+            "extra_documents": documents,
         }
         message = self._message(run, quarantined, skipped, published)
+        if documents:
+            wikis = ", ".join(sorted({d["wiki"] or "unknown" for d in documents}))
+            message = message.replace(
+                f"; run {run.run_id}",
+                f"; {len(documents)} more <mediawiki> document(s) in the input ({wikis}): their pages are quarantined "
+                f"(second_document); split such inputs into one file per document; run {run.run_id}",
+            )
         row = run.finish(wh, message)
         if run.records_out == 0:
             raise NothingUsable(message)
         return ExtractResult(row, message, published)
+
+    def _set_aside_repeated_pages(
+        self, run_id: str, values: dict[str, str], sources: dict[str, str]
+    ) -> list[Quarantined]:
+        """Keep the first copy of every page id (in input, then split order) and quarantine the others as
+        ``duplicate_key``: a dump that repeats a page (two exports of one wiki joined, a damaged file) must
+        not give ``pages`` two rows with one key."""
+        staged = self.warehouse.staged_partition(run_id, PAGES, values)
+        copies = later_copies(parquet_files(staged), PAGES.key) if staged.exists() else {}
+        problems = []
+        for path, rows in sorted(copies.items()):
+            kept, taken = split_rows(path, rows)
+            write_table(path, kept)
+            for row_no, page in zip(sorted(rows), taken.select(["page_id", "title"]).to_pylist(), strict=True):
+                detail = (
+                    f"page_id {page['page_id']} ({page['title']!r}) was already written from an earlier page of "
+                    "this dump, which is kept; this copy was not"
+                )
+                source, page_id = sources[path.name], str(page["page_id"])
+                problems.append(Quarantined(source, row_no, "duplicate_key", detail, page_id, page["title"]))
+        if problems:
+            log.warning("extract: %s repeats %d page id(s); later copies quarantined (duplicate_key)",
+                        "/".join(values.values()), len(problems))  # fmt: skip
+        return problems
 
     def _message(self, run: RunRecord, quarantined: Counter, skipped: Counter, published: list[dict[str, str]]) -> str:
         where = ", ".join(f"dump={v['dump']}/wiki={v['wiki']}" for v in published) or "nothing"

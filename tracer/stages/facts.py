@@ -95,6 +95,7 @@ class FactsStage(Stage):
         wh = self.warehouse
         quarantined: Counter = Counter()
         published = []
+        wh.check_staged(run.run_id)
         for r in results:
             quarantined.update(r["quarantined"])
             wh.publish(run.run_id, FACTS, {"lang": r["lang"]})

@@ -137,6 +137,7 @@ class SegmentStage(Stage):
         for r in results:
             quarantined.update(r["quarantined"])
         published = []
+        wh.check_staged(run.run_id)
         for values in partitions:
             seg_values = {**values, "tokenizer": tokenizer_id}
             if any(r["segments"] for r in results if r["key"] == [values["dump"], values["wiki"]]):

@@ -224,6 +224,8 @@ class TraceStage(Stage):
             if problems[target.key]:
                 path = wh.staged_partition(run.run_id, QUARANTINE, target.quarantine_values) / "part-00000.parquet"
                 quarantined.update(write_quarantine(path, problems[target.key], run.run_id))
+        wh.check_staged(run.run_id)
+        for target in targets:
             wh.publish(run.run_id, FACT_PRESENCE, target.values)
             wh.publish(run.run_id, QUARANTINE, target.quarantine_values)
         flags: Counter = Counter()

@@ -1,6 +1,7 @@
 """Wikitext → paragraphs → one line per page (the paper's corpus preparation).
 
-The order follows WikiExtractor: comments and converter markup, templates,
+The order follows WikiExtractor: comments, extension tags (as MediaWiki, before templates:
+braces inside ``<math>`` never pair with those outside), converter markup, templates,
 tables, links, behaviour switches, bold/italic, HTML elements, entities, then
 a line pass that drops lists, table residue and empty sections and keeps a
 section heading only when prose follows it.
@@ -24,15 +25,18 @@ _ONLY_PUNCT = re.compile(r"^\W+$")
 
 
 class WikitextCleaner:
-    """Clean one page's wikitext; configured once with the wiki's namespace names."""
+    """Clean one page's wikitext; configured once with the wiki's namespace names and language (the
+    language decides whether ``-{…}-`` is converter markup: only on zh, sr, kk, ... wikis)."""
 
-    def __init__(self, namespace_prefixes: set[str], keep_headings: bool = True) -> None:
+    def __init__(self, namespace_prefixes: set[str], keep_headings: bool = True, lang: str = "") -> None:
         self.links = InternalLinks(namespace_prefixes)
         self.keep_headings = keep_headings
+        self.lang = lang
 
     def paragraphs(self, wikitext: str) -> list[str]:
         text = markup.drop_comments(wikitext)
-        text = resolve_converter(text)
+        text = markup.set_aside_extension_tags(text)
+        text = resolve_converter(text, self.lang)
         text = drop_templates(text)
         text = drop_tables(text)
         text = markup.drop_elements(text)

@@ -1,23 +1,38 @@
-"""Links: keep what a reader sees, drop files, categories and interlanguage links.
+"""Links: keep what a reader sees, drop files, categories, interlanguage and interwiki links.
 
 ``[[target|label]]s`` → ``labels`` (the plural trail stays glued), ``[[target]]``
 → ``target``; a target in a non-article namespace (File:, Category:, the wiki's
-own local names) or with an interlanguage prefix (``fr:``) renders no prose and
-is removed, with everything nested inside it (image captions).
+own local names) or with an interlanguage or interwiki prefix (``fr:``, ``simple:``,
+``commons:``) renders no prose here and is removed, with everything nested inside it
+(image captions, nested links, brackets).
+
+Links nest: an image caption may hold links and single brackets (``[[File:X|thumb|A
+[r.] in [[B]]]]``). They are resolved innermost first, where a link's body may hold
+single ``[`` and ``]`` but no ``[[`` or ``]]``. As in MediaWiki's parser, when a body
+opens more single brackets than it closes and a third ``]`` follows its ``]]``, that
+``]`` is the body's own (``[[Link|[ç]]]`` shows ``[ç]``).
+
+External links follow MediaWiki's rule: the URL ends at a space, ``]``, ``<``, ``>`` or
+``"``, and any run of Unicode space separators (U+0020, U+00A0, U+3000, …) may separate
+it from its label.
 """
 
 from __future__ import annotations
 
 import re
 
-_INNERMOST = re.compile(r"\[\[([^\[\]]*)\]\](\w*)")
+from tracer.wikitext.interwiki import is_interwiki_prefix
+
+# A link body: anything but "[[" and "]]"; the extra group takes a third "]" the body may own.
+_INNERMOST = re.compile(r"\[\[((?:[^\[\]]|\[(?!\[)|\](?!\]))*)\]\](\]?)(\w*)")
+# Unicode category Zs, the separators MediaWiki accepts between an external link's URL and its label.
+_ZS = "\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
 _EXTERNAL = re.compile(
     r"\[(?:(?:https?|ftps?|mailto|news|irc|ircs|gopher|nntp|telnet|worldwind|svn|git|sftp|ssh|urn|tel|sms|xmpp|"
-    r"magnet|geo|bitcoin|sip|sips|mms):|//)[^\]\s<>\"]*(?:[ \t]+([^\]\n]*))?\]",
+    r"magnet|geo|bitcoin|sip|sips|mms):|//)[^\]\s<>\"" + _ZS + r"]*[" + _ZS + r"]*([^\]\x00-\x08\x0a-\x1f]*?)\]",
     re.IGNORECASE,
 )
-_INTERLANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$")
-# Interwiki prefixes whose links still render their label in the article.
+# Interwiki prefixes whose links still render their label in the article (WikiExtractor keeps them too).
 _KEPT_PREFIXES = {"w", "wikt", "wiktionary", "wikipedia"}
 
 
@@ -41,10 +56,12 @@ class InternalLinks:
         p = prefix.strip().replace("_", " ").casefold()
         if p in _KEPT_PREFIXES:
             return False
-        return p in self.prefixes or bool(_INTERLANGUAGE.match(p))
+        return p in self.prefixes or is_interwiki_prefix(p)
 
     def _render(self, m: re.Match[str]) -> str:
-        inner, trail = m.group(1), m.group(2)
+        inner, extra, trail = m.group(1), m.group(2), m.group(3)
+        if extra and inner.count("[") > inner.count("]"):
+            inner, extra = inner + extra, ""  # MediaWiki: the third "]" closes the body's own "["
         target, sep, label = inner.partition("|")
         target = target.strip()
         name = target.lstrip(":")
@@ -52,13 +69,13 @@ class InternalLinks:
         # without a label it only names a category or another wiki (WikiExtractor drops both).
         labelled_link = target.startswith(":") and sep and label.strip()
         if self._hidden(name) and not labelled_link:
-            return trail  # text glued after a file or category link is ordinary text, not a link trail
+            return extra + trail  # text glued after a file or category link is ordinary text, not a link trail
         if sep:
             label = label.rpartition("|")[2] if "|" in label else label
             shown = label.strip() or _pipe_trick(target)
         else:
             shown = name
-        return shown + trail
+        return shown + extra + trail
 
     def replace(self, text: str) -> str:
         while "[[" in text:

@@ -29,6 +29,20 @@ _ANY_TAG = re.compile(
 )
 _UNCLOSED_DISCARD = re.compile(r"<\s*(ref|references|gallery|math|code|pre|source|syntaxhighlight)\b[^>/]*>", re.I)
 
+# Extension tags: MediaWiki takes their content out before it parses templates, so braces or
+# brackets inside (``<math>{{a \over b}}</math>``) never pair with markup outside. Their content ends
+# at the first closing tag of the same name.
+OPAQUE = (
+    "math", "chem", "ce", "ref", "references", "gallery", "imagemap", "timeline", "score", "graph", "hiero",
+    "syntaxhighlight", "source", "pre", "templatedata", "mapframe", "maplink", "inputbox", "categorytree",
+    "charinsert",
+)  # fmt: skip
+_OPAQUE = re.compile(
+    r"<(" + "|".join(OPAQUE) + r")(\s[^<>]*?)?(?<!/)>.*?</\1\s*>", re.IGNORECASE | re.DOTALL
+)  # fmt: skip
+_NOWIKI = re.compile(r"<nowiki\s*>(.*?)</nowiki\s*>", re.IGNORECASE | re.DOTALL)
+_NOWIKI_ESCAPES = str.maketrans({c: f"&#{ord(c)};" for c in "{}[]|'<>-_:="})
+
 _BOLD_ITALIC = re.compile(r"'''''(.*?)'''''")
 _BOLD = re.compile(r"'''(.*?)'''")
 _ITALIC = re.compile(r"''(.*?)''")
@@ -36,6 +50,17 @@ _ITALIC = re.compile(r"''(.*?)''")
 
 def drop_comments(text: str) -> str:
     return COMMENT.sub("", text) if "<!--" in text else text
+
+
+def set_aside_extension_tags(text: str) -> str:
+    """Drop extension elements whose content renders no prose (math, refs, code, ...), and escape the
+    content of ``<nowiki>`` as entities (decoded at the end), before any template or link is parsed."""
+    if "<" not in text:
+        return text
+    text = _OPAQUE.sub("", text)
+    if "nowiki" in text.lower():
+        text = _NOWIKI.sub(lambda m: m.group(1).translate(_NOWIKI_ESCAPES), text)
+    return text
 
 
 def drop_elements(text: str) -> str:
