@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracer.config import option
+from tracer.config import option, require
 from tracer.errors import ConfigError
 
 PROTOCOL_NAMES = ("full-match", "candidates")
@@ -45,6 +45,11 @@ class ProbeConfig:
         if unknown or not self.protocol:
             raise ConfigError(f"--protocol: choose from {', '.join(PROTOCOL_NAMES)}; got {unknown or 'none'}")
         self.protocol = list(dict.fromkeys(self.protocol))
+        require(self.max_tokens >= 0, f"--max-tokens must be 0 (automatic) or more, got {self.max_tokens}")
+        require(self.top_k >= 1, f"--top-k must be at least 1, got {self.top_k}")
+        require(self.spark_tasks >= -1, f"--spark-tasks must be -1 (one per core), 0 or more; got {self.spark_tasks}")
+        require(self.rules in RULE_NAMES, f"--rules: choose from {', '.join(RULE_NAMES)}; got {self.rules!r}")
+        self.shard_of()
 
     def shard_of(self) -> tuple[int, int]:
         """(i, n) from ``--shard i/n``; (0, 1) when not sharded."""

@@ -25,7 +25,7 @@ from probing.report import language_table, overall_p_at_1
 from schemas.tables import FACTS, NEURONS, PREDICTIONS, QUARANTINE
 from tracer.errors import InputNotFound
 from tracer.records import Quarantined
-from tracer.runs import RunRecord, file_digest, new_run_id
+from tracer.runs import RunRecord, file_digest
 from tracer.stages.common import Stage, counts_line, write_quarantine
 from tracer.stages.facts import NO_DUMP
 from tracer.tokenization.loading import load_tokenizer
@@ -165,6 +165,7 @@ def _publish(wh: Warehouse, task: dict, lang: str, probe: LanguageProbe) -> dict
 
 class ProbeStage(Stage):
     config: ProbeConfig
+    publishes_in_tasks = True
 
     def finished(self, model: str, lang: str, protocol: str) -> bool:
         values = partition_values(model, lang, protocol, self.config.rules)
@@ -191,12 +192,15 @@ class ProbeStage(Stage):
                 todo[lang] = protocols
         return todo, {lang: sizes[lang] for lang in mine}, done
 
-    def run(self) -> dict:
+    def _run(self) -> dict:
         cfg, wh = self.config, self.warehouse
+        wh.must_exist()
         source = checked_model_dir(cfg.model)
         model = cfg.model_id or model_id(source)
         todo, sizes, done = self.plan(model)
-        run = RunRecord(STAGE, new_run_id(STAGE), {**dataclasses.asdict(cfg), "model_id": model})
+        if cfg.spark_tasks < 0 and todo:
+            cfg.spark_tasks = self.runner.parallelism  # inputs checked: now the cluster may start
+        run = self.start_run(STAGE, {**dataclasses.asdict(cfg), "model_id": model})
         if done:
             log.info("probe: %d partition(s) already finished, skipped (--force redoes them)", len(done))
         if not todo:

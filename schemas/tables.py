@@ -434,7 +434,9 @@ RUNS = Table(
     columns=(
         Column("run_id", "string", "Unique run id `<stage>-<UTC time>-<random>`."),
         Column("stage", "string", "Stage name."),
-        Column("status", "string", "`succeeded`, `partial` (some records quarantined) or `failed`."),
+        Column(
+            "status", "string", "`succeeded`, `partial` (some records quarantined), `failed` or `aborted` (Ctrl-C)."
+        ),
         Column("started_at", "timestamp", "UTC start time."),
         Column("finished_at", "timestamp", "UTC end time."),
         Column("duration_s", "float64", "Wall-clock seconds."),

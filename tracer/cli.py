@@ -10,7 +10,7 @@ from collections.abc import Callable
 from probing.config import ProbeConfig
 from tracer import __version__
 from tracer.config import add_arguments, from_args
-from tracer.errors import FactraceError
+from tracer.errors import EXIT_INTERNAL, FactraceError, Interrupted
 from tracer.query import QueryConfig, run_query
 from tracer.report.config import ReportConfig
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
@@ -24,10 +24,11 @@ log = logging.getLogger("factrace")
 
 
 def _spark_runner(app: str, master: str | None):
+    """A runner whose Spark session starts with the first task: a stage checks its inputs before that."""
     from tracer.spark.runner import SparkRunner
     from tracer.spark.session import spark_session
 
-    return SparkRunner(spark_session(app, master))
+    return SparkRunner(lambda: spark_session(app, master))
 
 
 def run_extract(config: ExtractConfig, master: str | None = None) -> str:
@@ -55,10 +56,7 @@ def run_probe(config: ProbeConfig, master: str | None = None) -> str:
         from tracer.spark.runner import SparkRunner
         from tracer.spark.session import spark_session
 
-        spark = spark_session("probe", master, one_gpu_per_task=True)
-        if config.spark_tasks < 0:
-            config.spark_tasks = spark.sparkContext.defaultParallelism
-        runner = SparkRunner(spark)
+        runner = SparkRunner(lambda: spark_session("probe", master, one_gpu_per_task=True))
     out = ProbeStage(config, runner).run()
     return out["message"] + (f"\n{out['table']}" if out.get("table") else "")
 
@@ -117,19 +115,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_logging(verbose: bool) -> None:
+    """factrace's own messages at INFO (DEBUG with -v); other libraries' (py4j, urllib3) only from WARNING."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("factrace").setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every failure ends in one line on stderr and a documented exit code (README)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    configure_logging(args.verbose)
     _, config_cls, fn = COMMANDS[args.command]
     try:
         message = fn(from_args(config_cls, args), args.master) if config_cls else fn(args)
     except FactraceError as err:
-        print(f"factrace {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        return _failed(args, str(err), err.exit_code, getattr(err, "detail", ""))
+    except KeyboardInterrupt:
+        return _failed(args, "interrupted before any run started: nothing was written", Interrupted.exit_code)
+    except Exception as err:  # noqa: BLE001 - an unexpected error is still one line (the trace under -v)
+        line = f"internal error: {type(err).__name__}: {_first_line(err)}; rerun with -v for the trace, and report it"
+        return _failed(args, line, EXIT_INTERNAL)
     print(message)
     return 0
+
+
+def _failed(args: argparse.Namespace, line: str, code: int, detail: str = "") -> int:
+    if args.verbose and sys.exc_info()[0] is not None:
+        log.exception("factrace %s failed", args.command)
+    if args.verbose and detail:
+        print(detail, file=sys.stderr)
+    print(f"factrace {args.command}: error: {line}", file=sys.stderr)
+    return code
+
+
+def _first_line(err: BaseException) -> str:
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return lines[0] if lines else "(no message)"
 
 
 if __name__ == "__main__":

@@ -8,7 +8,15 @@ import types
 import typing
 from typing import Any, TypeVar
 
+from tracer.errors import ConfigError
+
 C = TypeVar("C")
+
+
+def require(condition: bool, message: str) -> None:
+    """Check a configuration value when the config is built, before anything runs."""
+    if not condition:
+        raise ConfigError(message)
 
 
 def option(

@@ -65,8 +65,9 @@ def connect(warehouse: str | Path, all_snapshots: bool = False):  # noqa: ANN201
     except ImportError as err:
         raise DependencyMissing("factrace query needs DuckDB: pip install 'factrace[query]'") from err
     wh = Warehouse(warehouse)
-    if not wh.root.is_dir():
-        raise InputNotFound(f"warehouse {wh.root} does not exist")
+    wh.must_exist()
+    if not any(_files(wh, table, latest=False) for table in TABLES.values()):
+        raise InputNotFound(f"warehouse {wh.root} holds no table yet: run a stage first (factrace extract or facts)")
     con = duckdb.connect()
     for table in TABLES.values():
         for name, latest in ((table.name, not all_snapshots), (f"{table.name}_all", False)):
@@ -89,14 +90,21 @@ def run_query(config: QueryConfig) -> str:
 
     con = connect(config.warehouse, config.all_snapshots)
     try:
+        statements = con.extract_statements(config.sql)
+        if len(statements) != 1:
+            raise ConfigError(f"query runs exactly one SQL statement; got {len(statements)}: run them one by one")
         cursor = con.execute(config.sql)
     except duckdb.Error as err:
-        raise ConfigError(f"query failed: {err}") from None
+        raise ConfigError(f"query failed: {_one_line(str(err))}") from None
     if cursor.description is None:
         return "ok"
     names = [d[0] for d in cursor.description]
     rows = cursor.fetchall()
     return render(names, rows, config.format, config.max_rows)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def render(names: list[str], rows: list[tuple], fmt: str, max_rows: int = 100) -> str:

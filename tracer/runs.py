@@ -38,6 +38,7 @@ class RunRecord:
     run_id: str
     parameters: dict
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    written: bool = field(default=False, init=False)
     inputs: list[dict] = field(default_factory=list)
     outputs: dict[str, list[str]] = field(default_factory=dict)
     records_in: int = 0
@@ -83,4 +84,5 @@ class RunRecord:
         if path.exists():  # the key of runs is run_id: one file per run keeps it unique
             raise DuplicateKeys(f"runs: a row for run {self.run_id} exists already; a run is recorded once")
         write_table(path, pa.Table.from_pylist([row], schema=arrow_schema(RUNS)))
+        self.written = True
         return row

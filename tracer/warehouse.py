@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from schemas.arrow import arrow_schema
 from schemas.tables import TABLES, Table
-from tracer.errors import DuplicateKeys, SchemaMismatch
+from tracer.errors import DuplicateKeys, InputNotFound, SchemaMismatch
 from tracer.keys import find_repeats, parquet_files
 
 STAGING = "_staging"
@@ -53,6 +53,16 @@ class Warehouse:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
         self._checked: set[tuple[Path, str]] = set()
+        self._published: dict[str, int] = {}
+
+    def must_exist(self) -> None:
+        """Stages that read tables call this first: a mistyped ``--warehouse`` is not created, and says so."""
+        if not self.root.is_dir():
+            raise InputNotFound(f"warehouse {self.root} does not exist: check --warehouse (extract creates one)")
+
+    def published_count(self, run_id: str) -> int:
+        """Partitions this process has published for a run (what an interrupted run leaves behind)."""
+        return self._published.get(run_id, 0)
 
     def table_dir(self, table: Table) -> Path:
         return self.root / table.name
@@ -122,6 +132,7 @@ class Warehouse:
             for crc in staged.glob(".*.crc"):
                 crc.unlink()
             os.replace(staged, final)
+        self._published[run_id] = self._published.get(run_id, 0) + 1
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         return final

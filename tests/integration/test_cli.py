@@ -44,16 +44,18 @@ def test_extract_and_segment_through_the_cli(spark, tmp_path, capsys):
 
 def test_nothing_usable_exits_non_zero_with_one_readable_line(spark, tmp_path, capsys):
     empty = write_dump(tmp_path / "testwiki.xml.bz2", b"")
-    assert main(["extract", str(empty), "--warehouse", str(tmp_path / "wh")]) == 2
+    assert main(["extract", str(empty), "--warehouse", str(tmp_path / "wh")]) == 4
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("factrace extract: error: extract: 0 pages written")
     assert "1 quarantined (1 empty_file)" in err[-1]
 
 
 def test_missing_inputs_are_clear_errors(spark, tmp_path, capsys):
-    assert main(["extract", str(tmp_path / "nope.xml"), "--warehouse", str(tmp_path / "wh")]) == 2
+    assert main(["extract", str(tmp_path / "nope.xml"), "--warehouse", str(tmp_path / "wh")]) == 3
     assert "does not exist" in capsys.readouterr().err
-    assert main(["segment", "--warehouse", str(tmp_path / "wh"), "--tokenizer", str(tmp_path / "t.json")]) == 2
+    dump = write_dump(tmp_path / "testwiki.xml", dump_xml(PAGES_XML[:2]))
+    assert main(["extract", str(dump), "--warehouse", str(tmp_path / "wh")]) == 0
+    assert main(["segment", "--warehouse", str(tmp_path / "wh"), "--tokenizer", str(tmp_path / "t.json")]) == 3
     assert "not found" in capsys.readouterr().err
 
 
@@ -85,5 +87,5 @@ def test_facts_trace_and_query_through_the_cli(spark, tmp_path, capsys):
     )
     assert main(["query", sql, "--warehouse", str(wh), "--format", "csv"]) == 0
     assert capsys.readouterr().out.strip() == "lang,match_mode,present\ntest,text,1\ntest,tokens,1"
-    assert main(["query", "SELECT * FROM nope", "--warehouse", str(wh)]) == 2
+    assert main(["query", "SELECT * FROM nope", "--warehouse", str(wh)]) == 2  # a bad argument
     assert "query failed" in capsys.readouterr().err

@@ -136,7 +136,7 @@ def test_cli_reports_p_at_1_per_language_and_fails_clearly(tiny_bert, tmp_path, 
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].split() == ["lang", "facts", "full-match"]
     assert [line.split()[0] for line in lines[2:]] == ["en", "fr"]
-    assert main(["probe", "--model", str(tmp_path / "missing"), "--warehouse", str(wh.root)]) == 2
+    assert main(["probe", "--model", str(tmp_path / "missing"), "--warehouse", str(wh.root)]) == 3
     assert "never downloads" in capsys.readouterr().err
     with pytest.raises(InputNotFound, match="no facts for"):
         probe(wh, tiny_bert, langs=["xx"])

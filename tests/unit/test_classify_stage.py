@@ -84,5 +84,5 @@ def test_a_missing_model_or_protocol_is_a_clear_error(warehouse):
         ClassifyConfig(warehouse=str(warehouse.root), model=MODEL, rules="fact-cl", match_mode="tokens")
     with pytest.raises(ConfigError, match="--alpha must be in"):
         ClassifyConfig(warehouse=str(warehouse.root), model=MODEL, alpha=1.5)
-    with pytest.raises(InputNotFound, match="keeps no tokenizer for model 'other'"):
+    with pytest.raises(InputNotFound, match=r"--model 'other' is neither a model directory nor a model id .*tiny-"):
         ClassifyStage(ClassifyConfig(warehouse=str(warehouse.root), model="other"), LocalRunner()).run()

@@ -11,7 +11,7 @@ from tracer.dumps.compression import StreamEnd, detect_compression, open_decompr
 from tracer.dumps.page_scanner import Header, scan_pages
 from tracer.dumps.siteinfo import NotAMediaWikiExport, SiteInfo, parse_siteinfo
 from tracer.dumps.splits import Split, detect_encoding, plan_splits, transcode
-from tracer.errors import ConfigError, InputNotFound
+from tracer.errors import BadInput, ConfigError, InputNotFound
 from tracer.records import Quarantined
 
 
@@ -72,6 +72,8 @@ def plan_dump(
     index: str | None = None,
 ) -> DumpPlan:
     p = Path(path)
+    if p.is_dir():
+        raise BadInput(f"dump {path} is a directory: name the dump files in it (e.g. {p / '*.xml.bz2'})")
     if not p.is_file():
         raise InputNotFound(f"dump {path} does not exist")
     path = str(p.resolve())

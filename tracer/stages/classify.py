@@ -43,7 +43,7 @@ from tracer.config import option
 from tracer.errors import ConfigError, InputNotFound
 from tracer.matching.language import MODES
 from tracer.records import Quarantined
-from tracer.runs import RunRecord, new_run_id
+from tracer.runs import RunRecord
 from tracer.stages.common import Stage, write_quarantine
 from tracer.stages.facts import NO_DUMP
 from tracer.warehouse import Warehouse, write_table
@@ -176,8 +176,9 @@ class ClassifyStage(Stage):
         cfg = self.config
         return {"model": model, "protocol": cfg.protocol, "intervention": cfg.intervention, "rules": cfg.rules}
 
-    def run(self) -> dict:
+    def _run(self) -> dict:
         cfg, wh = self.config, self.warehouse
+        wh.must_exist()
         model, tokenizer_file = self._model()
         langs = [v["lang"] for v in wh.partitions(PREDICTIONS, **self.probe_values(model))]
         if not langs:
@@ -195,13 +196,10 @@ class ClassifyStage(Stage):
             )
         presence_tokenizer = self._presence_tokenizer(tokenizer_file)
         dumps = self._dumps(presence_tokenizer)
-        run = RunRecord(
-            STAGE,
-            new_run_id(STAGE),
-            {**dataclasses.asdict(cfg), "model_id": model, "presence_tokenizer": presence_tokenizer},
-        )
+        parameters = {**dataclasses.asdict(cfg), "model_id": model, "presence_tokenizer": presence_tokenizer}
+        run = self.start_run(STAGE, parameters)
         try:
-            return self._run(run, model, tokenizer_file, langs, presence_tokenizer, dumps)
+            return self._classify(run, model, tokenizer_file, langs, presence_tokenizer, dumps)
         finally:
             wh.discard_staging(run.run_id)
 
@@ -215,6 +213,12 @@ class ClassifyStage(Stage):
             model = model_id(Path(cfg.model))
             return model, wh.keep_tokenizer(model, load_tokenizer(cfg.model).to_json())
         if not wh.tokenizer_file(cfg.model).exists():
+            probed = sorted({v["model"] for v in wh.partitions(PREDICTIONS)})
+            if cfg.model not in probed:
+                raise InputNotFound(
+                    f"--model {cfg.model!r} is neither a model directory nor a model id probed in {wh.root}; "
+                    f"probed model ids: {', '.join(probed) or 'none (run factrace probe first)'}"
+                )
             raise InputNotFound(
                 f"{wh.root} keeps no tokenizer for model {cfg.model!r} (the probe stores it from this version on): "
                 "pass --model DIR, the model's directory"
@@ -258,7 +262,7 @@ class ClassifyStage(Stage):
             raise InputNotFound(f"no fact_presence for dumps {unknown}; there is for {', '.join(dumps)}")
         return [d for d in dumps if not cfg.dumps or d in cfg.dumps]
 
-    def _run(
+    def _classify(
         self,
         run: RunRecord,
         model: str,

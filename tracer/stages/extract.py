@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.tables import PAGES, QUARANTINE
-from tracer.config import option
+from tracer.config import option, require
 from tracer.dumps.page_scanner import DEFAULT_MAX_PAGE_BYTES
 from tracer.dumps.plan import DumpPlan, plan_dump
 from tracer.dumps.siteinfo import SiteInfo
@@ -19,7 +19,7 @@ from tracer.errors import NothingUsable
 from tracer.extraction import PageExtractor
 from tracer.keys import later_copies, parquet_files, split_rows
 from tracer.records import ExtraDocument, Page, Quarantined, Skipped
-from tracer.runs import RunRecord, file_digest, new_run_id
+from tracer.runs import RunRecord, file_digest
 from tracer.stages.common import Stage, counts_line, quarantine_row, write_quarantine
 from tracer.warehouse import PartWriter, write_table
 
@@ -38,6 +38,11 @@ class ExtractConfig:
     index: str | None = option(None, help="multistream index file (default: found beside the dump)")
     max_page_bytes: int = option(DEFAULT_MAX_PAGE_BYTES, help="larger pages are quarantined unread")
     keep_headings: bool = option(True, help="keep section headings followed by prose, as WikiExtractor does")
+
+    def __post_init__(self) -> None:
+        require(self.split_mb > 0, f"--split-mb must be positive, got {self.split_mb}")
+        require(self.max_page_bytes > 0, f"--max-page-bytes must be positive, got {self.max_page_bytes}")
+        require(bool(self.dumps), "name at least one dump file")
 
 
 def _page_row(page: Page) -> dict:
@@ -102,9 +107,8 @@ class ExtractResult:
 class ExtractStage(Stage):
     config: ExtractConfig
 
-    def run(self) -> ExtractResult:
+    def _run(self) -> ExtractResult:
         cfg = self.config
-        run = RunRecord(STAGE, new_run_id(STAGE), dataclasses.asdict(cfg))
         first_named: dict[str, str] = {}
         for path in cfg.dumps:
             first_named.setdefault(str(Path(path).resolve()), path)
@@ -122,19 +126,20 @@ class ExtractStage(Stage):
             )
             for path in paths
         ]
+        run = self.start_run(STAGE, dataclasses.asdict(cfg))
         run.inputs = [file_digest(p.path) for p in plans]
         for plan in plans:
             for warning in plan.warnings:
                 log.warning(warning)
         try:
-            return self._run(run, plans)
+            return self._extract(run, plans)
         finally:
             self.warehouse.discard_staging(run.run_id)
 
     def _partition_of(self, plan: DumpPlan) -> dict[str, str]:
         return {"dump": plan.dump, "wiki": plan.wiki or "unknown"}
 
-    def _run(self, run: RunRecord, plans: list[DumpPlan]) -> ExtractResult:
+    def _extract(self, run: RunRecord, plans: list[DumpPlan]) -> ExtractResult:
         wh = self.warehouse
         groups: dict[tuple[str, str], list[DumpPlan]] = defaultdict(list)
         for plan in sorted(plans, key=lambda p: p.path):

@@ -14,7 +14,7 @@ from tracer.config import option
 from tracer.errors import InputNotFound
 from tracer.facts.mlama import MlamaReader
 from tracer.records import Fact, as_row
-from tracer.runs import RunRecord, file_digest, new_run_id
+from tracer.runs import RunRecord, file_digest
 from tracer.stages.common import Stage, write_quarantine
 from tracer.warehouse import PartWriter
 
@@ -61,7 +61,7 @@ def facts_task(task: dict) -> dict:
 class FactsStage(Stage):
     config: FactsConfig
 
-    def run(self) -> dict:
+    def _run(self) -> dict:
         cfg, wh = self.config, self.warehouse
         reader = MlamaReader(cfg.mlama)
         available = reader.languages()
@@ -69,7 +69,7 @@ class FactsStage(Stage):
         unknown = sorted(set(langs) - set(available))
         if unknown:
             raise InputNotFound(f"no language directory for {unknown} in {cfg.mlama}; found {', '.join(available)}")
-        run = RunRecord(STAGE, new_run_id(STAGE), dataclasses.asdict(cfg))
+        run = self.start_run(STAGE, dataclasses.asdict(cfg))
         root = Path(cfg.mlama)
         tasks = []
         for lang in langs:

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas.tables import PAGES, QUARANTINE, SEGMENTS
-from tracer.config import option
+from tracer.config import option, require
 from tracer.errors import InputNotFound
-from tracer.records import Page, Segment
-from tracer.runs import RunRecord, file_digest, new_run_id
+from tracer.records import Page, Quarantined, Segment
+from tracer.runs import RunRecord, file_digest
 from tracer.segmentation import Segmenter
 from tracer.stages.common import Stage, write_quarantine
 from tracer.tokenization.loading import load_stored, load_tokenizer
@@ -37,6 +38,9 @@ class SegmentConfig:
     lowercase: bool | None = option(
         None, help="lowercase for a bare vocab.txt (default: tokenizer_config.json, else no)"
     )
+
+    def __post_init__(self) -> None:
+        require(self.max_tokens >= 1, f"--max-tokens must be at least 1, got {self.max_tokens}")
 
 
 @lru_cache(maxsize=4)
@@ -64,10 +68,13 @@ def segment_task(task: dict) -> dict:
     started = time.perf_counter()
     segmenter = _segmenter(task["tokenizer_path"], task["max_tokens"])
     segmenter.source = task["pages_file"]
-    table = pq.read_table(task["pages_file"], columns=[f.name for f in dataclasses.fields(Page)])
+    name = Path(task["pages_file"]).name
+    try:
+        table = pq.read_table(task["pages_file"], columns=[f.name for f in dataclasses.fields(Page)])
+    except (pa.ArrowException, OSError) as err:
+        return _unreadable(task, name, err, started)
     columns = [table.column(f.name).to_pylist() for f in dataclasses.fields(Page)]
     pages = (Page(*values) for values in zip(*columns, strict=True))
-    name = Path(task["pages_file"]).name
     writer = PartWriter(Path(task["segments_dir"]) / name, SEGMENTS)
     quarantined = []
     segmented_pages: set[int] = set()
@@ -92,19 +99,38 @@ def segment_task(task: dict) -> dict:
     }
 
 
+def _unreadable(task: dict, name: str, err: Exception, started: float) -> dict:
+    """A pages file that cannot be read is quarantined whole (one record) and the run goes on."""
+    detail = f"pages file cannot be read ({type(err).__name__}: {err}); rerun extract for its dump and wiki"
+    problem = Quarantined(task["pages_file"], -1, "unreadable_pages", detail)
+    reasons = write_quarantine(Path(task["quarantine_dir"]) / name, [problem], task["run_id"])
+    return {
+        "key": task["key"],
+        "pages_in": 1,
+        "pages_out": 0,
+        "segments": 0,
+        "quarantined": dict(reasons),
+        "text_bytes": 0,
+        "seconds": time.perf_counter() - started,
+    }
+
+
 class SegmentStage(Stage):
     config: SegmentConfig
 
-    def run(self) -> dict:
+    def _run(self) -> dict:
         cfg, wh = self.config, self.warehouse
-        loaded = load_tokenizer(cfg.tokenizer, cfg.lowercase)
-        tokenizer_path = wh.keep_tokenizer(loaded.tokenizer_id, loaded.to_json())
-        run = RunRecord(STAGE, new_run_id(STAGE), {**dataclasses.asdict(cfg), "tokenizer_id": loaded.tokenizer_id})
+        wh.must_exist()
         partitions = wh.partitions(PAGES, dump=cfg.dumps or None, wiki=cfg.wikis or None)
         if not partitions:
+            have = ", ".join(f"{v['dump']}/{v['wiki']}" for v in wh.partitions(PAGES)) or "none"
             raise InputNotFound(
-                f"no pages partitions in {wh.root} match dumps={cfg.dumps} wikis={cfg.wikis}: run extract first"
+                f"no pages partitions in {wh.root} match dumps={cfg.dumps or 'all'} wikis={cfg.wikis or 'all'} "
+                f"(pages there: {have}): run extract first, or fix --dumps/--wikis"
             )
+        loaded = load_tokenizer(cfg.tokenizer, cfg.lowercase)
+        tokenizer_path = wh.keep_tokenizer(loaded.tokenizer_id, loaded.to_json())
+        run = self.start_run(STAGE, {**dataclasses.asdict(cfg), "tokenizer_id": loaded.tokenizer_id})
         tasks = []
         for values in partitions:
             seg_values = {**values, "tokenizer": loaded.tokenizer_id}

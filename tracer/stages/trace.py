@@ -20,14 +20,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas.tables import FACT_PRESENCE, FACTS, QUARANTINE, SEGMENTS
-from tracer.config import option
+from tracer.config import option, require
 from tracer.dumps.naming import wiki_language
 from tracer.errors import InputNotFound
 from tracer.matching.engines import ENGINES
 from tracer.matching.language import MODES, TEXT, flags_decide, language_labels, language_matcher, matcher_name
 from tracer.matching.presence import Partial, merge, presence_table
 from tracer.records import Quarantined
-from tracer.runs import RunRecord, file_digest, new_run_id
+from tracer.runs import RunRecord, file_digest
 from tracer.stages.common import Stage, counts_line, write_quarantine
 from tracer.warehouse import write_table
 
@@ -50,6 +50,11 @@ class TraceConfig:
     tokenizers: list[str] = option([], help="only segments of these tokenizer ids (default: all)")
     evidence: int = option(5, help="evidence segments kept per fact (the first in (page_id, seg_no) order)")
     engine: str = option("daachorse", help="Aho-Corasick engine", choices=tuple(ENGINES))
+
+    def __post_init__(self) -> None:
+        require(self.evidence >= 0, f"--evidence must be 0 or more, got {self.evidence}")
+        require(self.mode in MODES, f"--mode: choose from {', '.join(MODES)}; got {self.mode!r}")
+        require(self.engine in ENGINES, f"--engine: choose from {', '.join(ENGINES)}; got {self.engine!r}")
 
 
 def match_task(task: dict) -> dict:
@@ -125,9 +130,15 @@ class TraceStage(Stage):
     def plan(self) -> tuple[list[Target], list[str], list[str]]:
         """Targets, languages with facts but no segments (not traced), wikis without facts (not traced)."""
         cfg, wh = self.config, self.warehouse
+        wh.must_exist()
         fact_langs = [v["lang"] for v in wh.partitions(FACTS, lang=cfg.langs or None) if wh.files(FACTS, v)]
         if not fact_langs:
-            raise InputNotFound(f"no facts in {wh.root} for langs={cfg.langs or 'all'}: run 'factrace facts' first")
+            have = sorted(v["lang"] for v in wh.partitions(FACTS) if wh.files(FACTS, v))
+            if have:
+                raise InputNotFound(
+                    f"no facts in {wh.root} for --langs {' '.join(cfg.langs)}; languages with facts: {', '.join(have)}"
+                )
+            raise InputNotFound(f"no facts in {wh.root}: run 'factrace facts' first")
         targets: dict[tuple, Target] = {}
         no_facts = set()
         for seg in wh.partitions(SEGMENTS, dump=cfg.dumps or None, tokenizer=cfg.tokenizers or None):
@@ -146,19 +157,19 @@ class TraceStage(Stage):
         untraced = sorted(set(fact_langs) - traced)
         return [targets[k] for k in sorted(targets)], untraced, sorted(no_facts)
 
-    def run(self) -> dict:
+    def _run(self) -> dict:
         cfg, wh = self.config, self.warehouse
         targets, untraced, no_facts = self.plan()
-        run = RunRecord(STAGE, new_run_id(STAGE), dataclasses.asdict(cfg))
         if not targets:
             raise InputNotFound(
                 f"no segments in {wh.root} for a language with facts (facts: {len(untraced)} languages; "
                 f"wikis without facts: {', '.join(no_facts) or 'none'}): run extract and segment first"
             )
+        run = self.start_run(STAGE, dataclasses.asdict(cfg))
         for wiki in no_facts:
             log.info("trace: %s has no facts (no mLAMA language %r): segmented, not traced", wiki, wiki_language(wiki))
         try:
-            return self._run(run, targets, untraced, no_facts)
+            return self._trace(run, targets, untraced, no_facts)
         finally:
             wh.discard_staging(run.run_id)
 
@@ -174,7 +185,7 @@ class TraceStage(Stage):
             "evidence": cfg.evidence,
         }
 
-    def _run(self, run: RunRecord, targets: list[Target], untraced: list[str], no_facts: list[str]) -> dict:
+    def _trace(self, run: RunRecord, targets: list[Target], untraced: list[str], no_facts: list[str]) -> dict:
         wh = self.warehouse
         partials = wh.staging_dir(run.run_id) / PARTIALS
         partials.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from tokenizers import Tokenizer
 from tokenizers.implementations import BertWordPieceTokenizer
 
-from tracer.errors import InputNotFound
+from tracer.errors import BadInput, InputNotFound
 
 _HUB_NAME = re.compile(r"^[\w.-]+/[\w.-]+$|^[\w.-]+$")
 
@@ -41,12 +41,28 @@ def _from_vocab(vocab: Path, lowercase: bool | None) -> Tokenizer:
     options = _bert_options(vocab.parent)
     if lowercase is not None:
         options = {"lowercase": lowercase, "strip_accents": lowercase}
-    return BertWordPieceTokenizer(str(vocab), **options)._tokenizer
+    try:
+        return BertWordPieceTokenizer(str(vocab), **options)._tokenizer
+    except Exception as err:  # noqa: BLE001 - the tokenizers library raises TypeError or plain Exception
+        raise BadInput(
+            f"{vocab} is not a BERT WordPiece vocabulary ({err}): it needs one token per line, with [CLS], "
+            "[SEP], [UNK], [PAD] and [MASK]; pass the model's own vocab.txt or its tokenizer.json"
+        ) from None
+
+
+def _from_json(path: Path) -> Tokenizer:
+    try:
+        return Tokenizer.from_file(str(path))
+    except Exception as err:  # noqa: BLE001 - the tokenizers library raises a plain Exception
+        raise BadInput(
+            f"{path} is not a tokenizer.json ({err}); pass the file a tokenizers or transformers save_pretrained "
+            "wrote, a vocab.txt or a model directory"
+        ) from None
 
 
 def _from_directory(directory: Path, lowercase: bool | None) -> Tokenizer:
     if (directory / "tokenizer.json").exists():
-        return Tokenizer.from_file(str(directory / "tokenizer.json"))
+        return _from_json(directory / "tokenizer.json")
     if (directory / "vocab.txt").exists():
         return _from_vocab(directory / "vocab.txt", lowercase)
     raise InputNotFound(
@@ -73,7 +89,7 @@ def _raw_load(spec: str, lowercase: bool | None) -> Tokenizer:
         return _from_directory(path, lowercase)
     if path.is_file():
         if path.suffix == ".json":
-            return Tokenizer.from_file(str(path))
+            return _from_json(path)
         if path.suffix == ".txt":
             return _from_vocab(path, lowercase)
         raise InputNotFound(f"{path}: expected a tokenizer.json, a vocab.txt or a model directory")
