@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 EXTRAS := spark,query,report,probing,dev
+# The project's shared data (real dumps, tokenizers, the paper's reference figures), read in place.
+export FACTRACE_SHARED_DATA ?= $(abspath ../shared/data)
 
 .PHONY: venv demo test test-fast lint docs bench clean java browser
 

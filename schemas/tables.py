@@ -156,6 +156,13 @@ FACT_PRESENCE = Table(
         Column(
             "matcher", "string", "Versioned matcher that produced the row, e.g. `tokens_v1`, `text_nfkc_casefold_v1`."
         ),
+        Column(
+            "self_contained",
+            "bool",
+            "The object label is inside the subject label (lowercased; Chinese in simplified characters; only `zh` "
+            "under the `fact-cl` mode): every mention of the subject mentions the object, so `present` says little. "
+            "Filter with `NOT self_contained`.",
+        ),
     ),
     partitions=(
         DUMP,

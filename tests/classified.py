@@ -35,6 +35,7 @@ def build_warehouse(root: Path, model: str = MODEL, rule_sets: tuple[str, ...] =
     wh = Warehouse(root)
     tokenizer = build_wordpiece(["Paris City Tokyo Japan Kyiv Ukraine Jean Say French"], root / "_tok" / "tok.json")
     wh.keep_tokenizer(model, tokenizer.read_text())
+    wh.keep_tokenizer(TOK, tokenizer.read_text())  # presence traced with the model's own tokenization
     for lang in ("en", "ja", "zh"):
         put(wh, FACTS, {"lang": lang}, [
             {"uuid": u, "relation": r, "subject_label": s, "subject_uri": "Q1", "object_label": o, "object_uri": "Q2",
@@ -78,6 +79,6 @@ def _presence_rows(wh: Warehouse, lang: str, present: dict, mode: str) -> None:
         {"uuid": u, "relation": FACTS_[u][0], "subject_segments": 1, "object_segments": 1,
          "cooccurrence_segments": int(bool(p)), "present": p,
          "evidence": [{"page_id": 7, "seg_no": 0}] if p else [], "flags": [] if p is not None else ["x:y"],
-         "matcher": "tokens_v1"}
+         "matcher": "tokens_v1", "self_contained": False}
         for u, p in present.items()
     ])  # fmt: skip

@@ -66,7 +66,8 @@ def test_demo_runs_and_reruns_identically(spark, tmp_path, capsys):
         ("default", "full-match"), ("default", "candidates"), ("fact-cl", "full-match")
     }  # fmt: skip
     check_classes([r for r in first["classes"] if r["rules"] == "default"])
-    assert "classify: model demo-model-" in summary and "(full-match, rules fact-cl)" in summary
+    assert "classify: model demo-model-" in summary
+    assert "(full-match, rules fact-cl; presence: fact-cl, tokenizer demo-tokenizer-" in summary
     page = (tmp_path / "demo" / "report" / "report.html").read_text()
     assert page.count("<img ") == 7 and "data-empty" not in page  # every figure has something to show
     assert "<h2>The paper's tables and figures</h2>" in page and "P@1 % (fact-cl)" in page  # both rule sets

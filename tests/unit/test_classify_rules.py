@@ -203,3 +203,12 @@ def test_pearson_and_language_pairs():
         "neuron_jaccard": 0.5,
     }
     assert rows[1]["neuron_jaccard"] is None
+
+
+def test_self_contained_follows_each_rule_sets_chinese():
+    from tracer.facts.containment import object_in_subject
+
+    assert object_in_subject("Split Airport", "split", "en")
+    assert object_in_subject("北京機場", "北京机场", "zh-yue")  # default: every zh* code in simplified characters
+    assert not object_in_subject("北京機場", "北京机场", "zh-yue", rules="fact-cl")  # the authors: only zh
+    assert not object_in_subject("Paris", "", "en")

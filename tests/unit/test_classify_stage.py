@@ -86,3 +86,30 @@ def test_a_missing_model_or_protocol_is_a_clear_error(warehouse):
         ClassifyConfig(warehouse=str(warehouse.root), model=MODEL, alpha=1.5)
     with pytest.raises(InputNotFound, match=r"--model 'other' is neither a model directory nor a model id .*tiny-"):
         ClassifyStage(ClassifyConfig(warehouse=str(warehouse.root), model="other"), LocalRunner()).run()
+
+
+def test_presence_of_another_tokenization_is_used_only_when_named(tmp_path):
+    """Presence traced with a tokenizer that encodes differently from the model's is refused, even when it is the
+    only one in the warehouse; --presence-tokenizer names it on purpose, and the line and runs say which."""
+    from tests.classified import TOK
+    from tracer.demo import build_wordpiece
+
+    wh = build_warehouse(tmp_path / "wh")
+    other = build_wordpiece(["Paris Tokyo Japan other words entirely"], tmp_path / "other.json")
+    wh.tokenizer_file(TOK).write_text(other.read_text())
+    with pytest.raises(ConfigError, match=f"fact_presence exists for {TOK}, and none encodes text as the model"):
+        classify(wh)
+    out = classify(wh, presence_tokenizer=TOK)
+    assert f"presence: tokens, tokenizer {TOK}" in out["message"]
+    assert json.loads(out["run"]["parameters"])["presence_tokenizer"] == TOK
+
+
+def test_a_saved_model_tokenizer_matches_its_training_tokenizer():
+    """save_pretrained adds a post-processor and other settings; the ids of text without special tokens are the
+    same, so that presence traced with the training tokenizer counts as the model's."""
+    from tracer.tokenization.loading import same_encoding
+
+    base = {"model": {"vocab": {"a": 0}}, "normalizer": None, "pre_tokenizer": {"type": "BertPreTokenizer"}}
+    saved = {**base, "post_processor": {"type": "TemplateProcessing"}, "padding": None, "decoder": {"type": "x"}}
+    assert same_encoding(json.dumps(base), json.dumps(saved))
+    assert not same_encoding(json.dumps(base), json.dumps({**base, "model": {"vocab": {"a": 0, "b": 1}}}))

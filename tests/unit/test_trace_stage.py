@@ -86,6 +86,8 @@ def test_agrees_with_brute_force_including_edges_nesting_and_boundaries(wh, mode
         assert got["P31-0"]["present"] is None and "undecided" in result["message"]
     assert "not traced, no corpus: 1 language(s), 1 facts" in result["message"]
     assert sum(r["present"] is True for r in got.values()) >= 3
+    # Paris Saint-Germain / Paris: the object is inside the subject, whatever the mode
+    assert [u for u, r in sorted(got.items()) if r["self_contained"]] == ["P17-1"]
 
 
 def test_not_traced_languages_and_wikis_without_facts(wh):

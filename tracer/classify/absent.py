@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from tracer.matching.normalize import CHINESE, to_simplified
+from tracer.facts.containment import DEFAULT, FACT_CL, Simplify, is_chinese, object_in_subject
+from tracer.matching.normalize import to_simplified
 
 OBJECT_IN_SUBJECT = "object_in_subject"
 SHARED_TOKEN = "shared_token"
@@ -38,26 +39,9 @@ GROUPS = {
     OTHER: "other",
 }
 NAMING_CUE_RELATIONS = ("P17", "P27", "P1412", "P140", "P103")
-DEFAULT, FACT_CL = "default", "fact-cl"
 RULES = (DEFAULT, FACT_CL)
 
 Tokenize = Callable[[str], list[str]]
-Simplify = Callable[[str], str]
-
-
-def is_chinese(lang: str, rules: str = DEFAULT) -> bool:
-    return lang == "zh" if rules == FACT_CL else lang in CHINESE
-
-
-def object_in_subject(
-    subject: str, obj: str, lang: str, rules: str = DEFAULT, simplify: Simplify = to_simplified
-) -> bool:
-    """Rule 1; an empty object never counts. ``simplify``: the traditional→simplified converter (OpenCC)."""
-    if is_chinese(lang, rules):
-        subject, obj = simplify(subject), simplify(obj)
-    else:
-        subject, obj = subject.lower(), obj.lower()
-    return bool(obj) and obj in subject
 
 
 def _counted(tokens: Iterable[str], chinese: bool, rules: str, simplify: Simplify) -> set[str]:

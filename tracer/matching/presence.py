@@ -106,7 +106,12 @@ INCOMPLETE = "corpus:incomplete"
 
 
 def presence_table(
-    labels: LabelSet, merged: Partial, matcher: str, complete: bool = True, flags_decide: bool = True
+    labels: LabelSet,
+    merged: Partial,
+    matcher: str,
+    complete: bool = True,
+    flags_decide: bool = True,
+    self_contained: list[bool] | None = None,
 ) -> pa.Table:
     """One ``fact_presence`` row per fact, in the facts table's order. A flagged label makes its fact
     undecided (``flags_decide``; not under the authors' rules, which only record the flags). When part
@@ -138,5 +143,6 @@ def presence_table(
         "evidence": pa.ListArray.from_arrays(pa.array(offsets), structs, type=schema.field("evidence").type),
         "flags": pa.array(flags, schema.field("flags").type),
         "matcher": pa.array([matcher] * labels.fact_count, pa.string()),
+        "self_contained": pa.array(self_contained or [False] * labels.fact_count, pa.bool_()),
     }
     return pa.Table.from_pydict(columns, schema=schema)

@@ -8,8 +8,9 @@ import logging
 from pathlib import Path
 
 from tracer.classify.stats import correlations
+from tracer.errors import InputNotFound
 from tracer.report import figures
-from tracer.report.config import DEFAULT_REFERENCE, ReportConfig
+from tracer.report.config import ReportConfig, default_reference
 from tracer.report.data import Slice, choose, load_slice
 from tracer.report.page import figure, page, table
 from tracer.report.paper_page import render_paper
@@ -28,8 +29,10 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) ->
 
 
 def _reference_dir(cfg: ReportConfig) -> Path | None:
-    path = Path(cfg.reference) if cfg.reference else DEFAULT_REFERENCE
-    return path if path.is_dir() else None
+    path = Path(cfg.reference) if cfg.reference else default_reference()
+    if cfg.reference and not path.is_dir():
+        raise InputNotFound(f"--reference {cfg.reference} is not a directory")
+    return path if path is not None and path.is_dir() else None
 
 
 def run_report(cfg: ReportConfig) -> str:

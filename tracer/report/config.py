@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from tracer.config import option
 
-DEFAULT_REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "reference"
+
+def default_reference() -> Path | None:
+    """The paper's reference figures: ``$FACTRACE_REFERENCE``, else ``$FACTRACE_SHARED_DATA/reference``; none
+    otherwise (the report then says how to point at them). Never a path of one machine."""
+    if os.environ.get("FACTRACE_REFERENCE"):
+        return Path(os.environ["FACTRACE_REFERENCE"])
+    if os.environ.get("FACTRACE_SHARED_DATA"):
+        return Path(os.environ["FACTRACE_SHARED_DATA"]) / "reference"
+    return None
 
 
 @dataclass
@@ -20,5 +29,7 @@ class ReportConfig:
     intervention: str = option("", help="intervention (default: none when classified, else the only one)")
     rules: str = option("", help="rule set (default: `default` when classified, else the only one)")
     reference: str = option(
-        "", help="folder with p1_table_mbert_xlmr.csv for the paper's P@1 (default: ../shared/data/reference if any)"
+        "",
+        help="folder with p1_table_mbert_xlmr.csv for the paper's P@1 (default: $FACTRACE_REFERENCE, else "
+        "$FACTRACE_SHARED_DATA/reference)",
     )

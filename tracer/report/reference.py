@@ -35,7 +35,7 @@ class Reference:
     def why_not(self) -> str:
         """Why the paper's P@1 is not shown, or '' when it is."""
         if self.folder is None:
-            return "no reference folder (../shared/data/reference or --reference)"
+            return "no reference folder: pass --reference DIR, or set FACTRACE_REFERENCE or FACTRACE_SHARED_DATA"
         if self.model_name is None:
             return "the paper probed mBERT (bert-base-multilingual-cased) and XLM-R large; this is another model"
         return "" if self.p_at_1 else f"{P1_TABLE} is not in {self.folder}"

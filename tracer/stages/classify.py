@@ -226,6 +226,8 @@ class ClassifyStage(Stage):
         return cfg.model, wh.tokenizer_file(cfg.model)
 
     def _presence_tokenizer(self, model_tokenizer: Path) -> str | None:
+        """The fact_presence tokenizer: the one whose encoding is the model's. Presence traced with another
+        tokenization says nothing exact about what the model saw, so it is used only when named."""
         cfg, wh = self.config, self.warehouse
         found = sorted({v["tokenizer"] for v in wh.partitions(FACT_PRESENCE, match_mode=cfg.match_mode)})
         if cfg.presence_tokenizer:
@@ -235,19 +237,23 @@ class ClassifyStage(Stage):
                     f"there is for: {', '.join(found) or 'none'}"
                 )
             return cfg.presence_tokenizer
-        if len(found) <= 1:
-            return found[0] if found else None
-        from tracer.tokenization.loading import load_stored
+        if not found:
+            return None
+        from tracer.tokenization.loading import same_encoding
 
-        digest = load_stored(model_tokenizer).to_str()
+        model_json = model_tokenizer.read_text(encoding="utf-8")
         same = [
-            t for t in found if wh.tokenizer_file(t).exists() and load_stored(wh.tokenizer_file(t)).to_str() == digest
+            t
+            for t in found
+            if wh.tokenizer_file(t).exists()
+            and same_encoding(wh.tokenizer_file(t).read_text(encoding="utf-8"), model_json)
         ]
-        if len(same) == 1:
+        if len(same) >= 1:
             return same[0]
         raise ConfigError(
-            f"{cfg.match_mode} fact_presence exists for {len(found)} tokenizers ({', '.join(found)}) and none is "
-            "the model's own: pick one with --presence-tokenizer"
+            f"{cfg.match_mode} fact_presence exists for {', '.join(found)}, and none encodes text as the model "
+            f"does: segment with the model's tokenizer (factrace segment --tokenizer MODEL_DIR) and trace again, "
+            "or name one with --presence-tokenizer to classify with another tokenization on purpose"
         )
 
     def _dumps(self, presence_tokenizer: str | None) -> list[str]:
@@ -405,8 +411,11 @@ class ClassifyStage(Stage):
         }
         rules = f", rules {cfg.rules}" if cfg.rules != DEFAULT else ""
         intervention = f", intervention {cfg.intervention}" if cfg.intervention != "none" else ""
+        traced = run.parameters.get("presence_tokenizer")
+        presence = f"; presence: {cfg.match_mode}, tokenizer {traced}" if traced else "; no presence traced"
         message = (
-            f"classify: model {model} ({cfg.protocol}{rules}{intervention}), {len(correct_sets)} language(s) × "
+            f"classify: model {model} ({cfg.protocol}{rules}{intervention}{presence}), "
+            f"{len(correct_sets)} language(s) × "
             f"{len(dumps)} dump(s): {totals['correct']:,} of {totals['queries']:,} facts correct; "
             f"{totals['language_independent']:,} language-independent, {totals['shared']:,} shared, "
             f"{totals['transferred']:,} transferred ({totals['transferred_cross_lingual']:,} with cross-lingual "

@@ -23,6 +23,7 @@ from schemas.tables import FACT_PRESENCE, FACTS, QUARANTINE, SEGMENTS
 from tracer.config import option, require
 from tracer.dumps.naming import wiki_language
 from tracer.errors import InputNotFound
+from tracer.facts.containment import DEFAULT, FACT_CL, object_in_subject
 from tracer.matching.engines import ENGINES
 from tracer.matching.language import MODES, TEXT, flags_decide, language_labels, language_matcher, matcher_name
 from tracer.matching.presence import Partial, merge, presence_table
@@ -91,6 +92,7 @@ def reduce_task(task: dict) -> dict:
         matcher_name(task["mode"], task["lang"]),
         complete=task["complete"],
         flags_decide=flags_decide(task["mode"]),
+        self_contained=self_contained(task["facts_file"], task["lang"], task["mode"], labels.uuids),
     )
     write_table(Path(task["presence_dir"]) / "part-00000.parquet", table)
     present = table.column("present")
@@ -103,6 +105,14 @@ def reduce_task(task: dict) -> dict:
         "flags": dict(flags),
         "seconds": time.perf_counter() - started,
     }
+
+
+def self_contained(facts_file: str, lang: str, mode: str, uuids: list[str]) -> list[bool]:
+    """Per fact (in ``uuids`` order): is its object label inside its subject label?"""
+    facts = pq.read_table(facts_file, columns=["uuid", "subject_label", "object_label"]).to_pylist()
+    rules = FACT_CL if mode == FACT_CL else DEFAULT
+    inside = {f["uuid"]: object_in_subject(f["subject_label"], f["object_label"], lang, rules) for f in facts}
+    return [inside.get(u, False) for u in uuids]
 
 
 @dataclass

@@ -127,3 +127,20 @@ def load_stored(path: str | Path) -> Tokenizer:
     tokenizer.no_truncation()
     tokenizer.no_padding()
     return tokenizer
+
+
+_ENCODING_PARTS = ("model", "normalizer", "pre_tokenizer")
+
+
+def same_encoding(json_a: str, json_b: str) -> bool:
+    """Whether two tokenizer JSONs give the same ids for text encoded without special tokens: same
+    vocabulary and algorithm, normalizer, pre-tokenizer and non-special added tokens. Post-processor,
+    decoder, padding, truncation and special added tokens may differ: a model's save_pretrained adds
+    its [CLS]/[SEP] template and lists [CLS], [MASK], ... as added tokens, which only match their own
+    literal strings."""
+    a, b = json.loads(json_a), json.loads(json_b)
+    return all(a.get(part) == b.get(part) for part in _ENCODING_PARTS) and _plain_added(a) == _plain_added(b)
+
+
+def _plain_added(tokenizer: dict) -> list:
+    return sorted((t["id"], t["content"]) for t in tokenizer.get("added_tokens") or [] if not t.get("special"))
