@@ -30,6 +30,10 @@ browser:
 	  echo "The report's browser test needs Chromium; installing Debian's chromium"; \
 	  (apt-get update -qq && apt-get install -y -qq chromium) || \
 	  { echo "error: install chromium (apt-get install chromium), or deselect the test with -m 'not browser'"; exit 1; }; }
+	@fc-list :lang=ja 2>/dev/null | grep -q . || { \
+	  echo "The report shows Japanese and Chinese examples; installing fonts-noto-cjk"; \
+	  (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk) || \
+	  { echo "error: install fonts-noto-cjk, or deselect the browser test with -m 'not browser'"; exit 1; }; }
 
 demo: venv
 	$(BIN)/factrace demo --warehouse demo-warehouse

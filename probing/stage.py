@@ -24,6 +24,7 @@ from probing.model_files import checked_model_dir, model_id
 from probing.report import language_table, overall_p_at_1
 from schemas.tables import FACTS, NEURONS, PREDICTIONS, QUARANTINE
 from tracer.errors import InputNotFound
+from tracer.progress import Work
 from tracer.records import Quarantined
 from tracer.runs import RunRecord, file_digest
 from tracer.stages.common import Stage, counts_line, write_quarantine
@@ -213,7 +214,9 @@ class ProbeStage(Stage):
                 {**file_digest(p), "path": str(p.relative_to(wh.root))} for p in wh.files(FACTS, {"lang": lang})
             ]
         try:
-            results = self.runner.map(probe_task, self._tasks(run.run_id, model, source, todo, sizes), "probe")
+            tasks = self._tasks(run.run_id, model, source, todo, sizes)
+            facts = Work("facts", [sum(sizes[lang] for lang in t["langs"]) for t in tasks])
+            results = self.runner.map(probe_task, tasks, "probe", facts)
         finally:
             wh.discard_staging(run.run_id)
         return self._finish(run, model, results, done)

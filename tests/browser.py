@@ -30,6 +30,7 @@ class PageCheck:
     errors: list[str] = field(default_factory=list)
     images: list[tuple[str, bool, int, int]] = field(default_factory=list)
     screenshot: bytes = b""
+    fonts: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # selector -> (font family, glyphs)
 
 
 def find_browser() -> str | None:
@@ -75,8 +76,10 @@ class DevTools:
         return found
 
 
-def check_page(path: Path, browser: str, width: int = 1280) -> PageCheck:
-    """Load ``path`` and report its title, the errors logged while loading, its images and a screenshot."""
+def check_page(path: Path, browser: str, width: int = 1280, font_selectors: tuple[str, ...] = ()) -> PageCheck:
+    """Load ``path`` and report its title, the errors logged while loading, its images, a screenshot, and the
+    fonts the browser drew the first element of each of ``font_selectors`` with (what a reader sees: a font
+    without the script's glyphs shows boxes)."""
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
@@ -101,7 +104,25 @@ def check_page(path: Path, browser: str, width: int = 1280) -> PageCheck:
             images = tools.call("Runtime.evaluate", expression=IMAGES_JS, returnByValue=True)["result"]["value"]
             title = tools.call("Runtime.evaluate", expression="document.title", returnByValue=True)["result"]["value"]
             shot = tools.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
-            return PageCheck(title, tools.errors(), [tuple(i) for i in images], base64.b64decode(shot["data"]))
+            fonts = _fonts(tools, font_selectors)
+            return PageCheck(title, tools.errors(), [tuple(i) for i in images], base64.b64decode(shot["data"]), fonts)
         finally:
             os.killpg(process.pid, signal.SIGKILL)  # the browser and its helper processes
             process.wait()
+
+
+def _fonts(tools: DevTools, selectors: tuple[str, ...]) -> dict[str, list[tuple[str, int]]]:
+    if not selectors:
+        return {}
+    tools.call("DOM.enable")
+    tools.call("CSS.enable")
+    root = tools.call("DOM.getDocument", depth=-1)["root"]["nodeId"]
+    found = {}
+    for selector in selectors:
+        node = tools.call("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
+        if not node:
+            found[selector] = []
+            continue
+        fonts = tools.call("CSS.getPlatformFontsForNode", nodeId=node)["fonts"]
+        found[selector] = [(f["familyName"], f["glyphCount"]) for f in fonts]
+    return found

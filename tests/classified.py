@@ -18,6 +18,14 @@ FACTS_ = {
     "f3": ("P36", "Kyiv", "Ukraine", {"en": 1, "ja": 0, "zh": 1}, {"en": [20, 21, 22], "zh": [20, 21, 22]}),
     "f4": ("P103", "Jean Say", "French", {"en": 0, "ja": 1, "zh": 0}, {}),
 }  # fmt: skip
+# Japanese labels (the report shows them; its browser test checks they render in a CJK font), built so that
+# each fact keeps its absent type: object inside subject for f1, no shared token for the others.
+JA_LABELS = {
+    "f1": ("パリ市", "パリ"),
+    "f2": ("東京", "日本"),
+    "f3": ("キーウ", "ウクライナ"),
+    "f4": ("ジャン・セイ", "仏語"),
+}
 PRESENT = {
     "en": {"f1": True, "f2": True, "f3": False, "f4": True},
     "ja": {"f1": False, "f2": True, "f3": None, "f4": False},
@@ -33,13 +41,15 @@ def build_warehouse(root: Path, model: str = MODEL, rule_sets: tuple[str, ...] =
 
     Under ``rule_sets`` (``fact-cl`` too: the same probe rows, presence by the ``fact-cl`` match mode)."""
     wh = Warehouse(root)
-    tokenizer = build_wordpiece(["Paris City Tokyo Japan Kyiv Ukraine Jean Say French"], root / "_tok" / "tok.json")
+    words = ["Paris City Tokyo Japan Kyiv Ukraine Jean Say French", *(" ".join(v) for v in JA_LABELS.values())]
+    tokenizer = build_wordpiece(words, root / "_tok" / "tok.json")
     wh.keep_tokenizer(model, tokenizer.read_text())
     wh.keep_tokenizer(TOK, tokenizer.read_text())  # presence traced with the model's own tokenization
     for lang in ("en", "ja", "zh"):
         put(wh, FACTS, {"lang": lang}, [
-            {"uuid": u, "relation": r, "subject_label": s, "subject_uri": "Q1", "object_label": o, "object_uri": "Q2",
-             "template": "[X] : [Y]", "dataset": "TREx", "source": f"{lang}/{r}.jsonl", "line_no": 1}
+            {"uuid": u, "relation": r, "subject_label": JA_LABELS[u][0] if lang == "ja" else s, "subject_uri": "Q1",
+             "object_label": JA_LABELS[u][1] if lang == "ja" else o, "object_uri": "Q2", "template": "[X] : [Y]",
+             "dataset": "TREx", "source": f"{lang}/{r}.jsonl", "line_no": 1}
             for u, (r, s, o, _, _) in FACTS_.items()
         ])  # fmt: skip
         for rules in rule_sets:

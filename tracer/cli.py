@@ -98,6 +98,9 @@ COMMANDS: dict[str, tuple[str, type | None, Callable]] = {
 }
 
 
+NO_SPARK = ("report", "query")  # commands that never start Spark: no --master
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="factrace", description="Trace where a multilingual LM got its facts.")
     parser.add_argument("--version", action="version", version=f"factrace {__version__}")
@@ -111,7 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--warehouse", default="demo-warehouse", help="warehouse directory (default: demo-warehouse)"
             )
-        p.add_argument("--master", default=None, help="Spark master (default: local[*], or what spark-submit set)")
+        if name not in NO_SPARK:
+            p.add_argument(
+                "--master",
+                default=None,
+                help="Spark master (default: $FACTRACE_SPARK_MASTER, else local[*]; under spark-submit, its own)"
+                + ("; used with --spark-tasks" if name == "probe" else ""),
+            )
     return parser
 
 
@@ -127,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose)
     _, config_cls, fn = COMMANDS[args.command]
     try:
-        message = fn(from_args(config_cls, args), args.master) if config_cls else fn(args)
+        master = getattr(args, "master", None)
+        message = fn(from_args(config_cls, args), master) if config_cls else fn(args)
     except FactraceError as err:
         return _failed(args, str(err), err.exit_code, getattr(err, "detail", ""))
     except KeyboardInterrupt:

@@ -144,14 +144,14 @@ class Interrupting:
 
     parallelism = 1
 
-    def map(self, fn, tasks, description):
+    def map(self, fn, tasks, description, work=None):
         raise KeyboardInterrupt
 
 
 class Failing:
     parallelism = 1
 
-    def map(self, fn, tasks, description):
+    def map(self, fn, tasks, description, work=None):
         return LocalRunner().map(_explode, tasks, description)
 
 

@@ -53,6 +53,11 @@ def test_every_figure_and_csv_with_the_papers_p_at_1(tmp_path, reference):
     assert len(re.findall(r'<img alt="[^"]+" src="data:image/png;base64,', page)) == 7  # none marked data-empty
     assert "paper P@1 %" in page and "19.07" in page
     assert "http://" not in page and "https://" not in page and "<script" not in page  # works offline
+    headings = re.findall(r"<h[1-3]>(.*?)</h[1-3]>", page)
+    assert len(headings) == len(set(headings)), sorted(h for h in headings if headings.count(h) > 1)
+    assert "presence: tokens matching, segments of tokenizer tok-abcdef0123" in page
+    # counts with their shares, so that languages of any size compare: en has 3 correct facts, 1 shared
+    assert re.search(r"<tr><td>en</td><td class=\"num\">3</td>.*?1 \(33\.3 %\)", page)
     for name in CSVS + PAPER_CSVS:
         assert (tmp_path / "out" / "csv" / f"{name}.csv").exists(), name
     # the paper section, under both rule sets, each beside the paper's value
@@ -93,7 +98,7 @@ def test_the_report_in_headless_chromium(tmp_path, reference):
         pytest.fail("no chromium on PATH: 'make test' installs it (apt-get install chromium); or -m 'not browser'")
     wh = classified(tmp_path / "wh", MBERT)
     run_report(ReportConfig(warehouse=str(wh.root), out=str(tmp_path / "out"), reference=str(reference)))
-    result = check_page(tmp_path / "out" / "report.html", browser)
+    result = check_page(tmp_path / "out" / "report.html", browser, font_selectors=('tr[lang="ja"] td:nth-child(4)',))
     shot = REPO / "test-output" / "report-screenshot.png"
     shot.parent.mkdir(exist_ok=True)
     shot.write_bytes(result.screenshot)
@@ -105,3 +110,22 @@ def test_the_report_in_headless_chromium(tmp_path, reference):
     for alt, complete, width, height in result.images:
         assert complete and width > 100 and height > 100, alt
     assert result.screenshot.startswith(b"\x89PNG") and len(result.screenshot) > 50_000
+    # a Japanese subject label is drawn with a CJK font, every glyph of it (no boxes)
+    [(family, glyphs)] = result.fonts['tr[lang="ja"] td:nth-child(4)']
+    assert "CJK" in family and glyphs >= 2, result.fonts
+
+
+def test_the_scatter_has_its_least_squares_line():
+    import matplotlib.pyplot as plt
+
+    from tracer.report.figures import _fit_line
+
+    _, ax = plt.subplots()
+    _fit_line(ax, [3.0, 4.0, 5.0], [10.0, 20.0, 30.0])
+    [line] = ax.lines
+    assert list(line.get_xdata()) == [1000.0, 100000.0] and list(line.get_ydata()) == [10.0, 30.0]
+    assert "+10.00 points per 10x tokens" in ax.get_legend().get_texts()[0].get_text()
+    _, ax = plt.subplots()
+    _fit_line(ax, [3.0, 3.0], [10.0, 20.0])  # no spread: no line
+    assert len(ax.lines) == 0
+    plt.close("all")

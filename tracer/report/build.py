@@ -7,6 +7,7 @@ import json
 import logging
 from pathlib import Path
 
+from tracer.classify.absent import ABSENT_TYPES
 from tracer.classify.stats import correlations
 from tracer.errors import InputNotFound
 from tracer.report import figures
@@ -81,9 +82,12 @@ def render(data: Slice, csv_dir: Path) -> str:
     write_csv(csv_dir / "correlations.csv", [{"statistic": k, **v} for k, v in corr.items()])
     extra = json.loads(data.run["extra"]) if data.run else {}
     calibration = extra.get("calibration", {})
+    parameters = json.loads(data.run["parameters"]) if data.run else {}
     summary = [
         f"dump {data.dump}, model {data.model}, protocol {data.protocol}, intervention {data.intervention}, "
         f"rules {data.rules}, {len(langs)} language(s)",
+        f"presence: {parameters.get('match_mode', 'unknown')} matching, segments of tokenizer "
+        f"{parameters.get('presence_tokenizer') or 'none (not traced)'}",
         f"{sum(s['correct'] for s in stats):,} of {sum(s['queries'] for s in stats):,} facts correct",
         f"cross-lingual neuron test (permutation null of the best match, alpha {extra['alpha']:g}): "
         f"{calibration.get('significant', 0):,} of {calibration.get('tested', 0):,} facts with a partner language"
@@ -120,7 +124,7 @@ def render(data: Slice, csv_dir: Path) -> str:
             [False, True, True, True, *([True] if data.reference else []), True, True],
         ),
         figure(
-            "P@1 per language",
+            "",
             figures.p_at_1_bars(stats, data.reference, data.reference_name),
             "p_at_1.csv",
             reference_note,
@@ -140,14 +144,21 @@ def render(data: Slice, csv_dir: Path) -> str:
             "Present and absent among correct facts",
             figures.presence_among_correct(stats),
             "presence_among_correct.csv",
+        )
+        + shares_table(
+            [{**s, "correct_untraced": s["correct"] - s["correct_present"] - s["correct_absent"]} for s in stats],
+            "correct",
+            {"correct_present": "present", "correct_absent": "absent", "correct_untraced": "not traced or undecided"},
         ),
         figure(
             "Absent types",
             figures.absent_types(stats),
             "absent_types.csv",
             "object in subject and shared token together are the paper's shared entity tokens",
-        ),
-        figure("Patterns", figures.patterns(stats), "patterns.csv"),
+        )
+        + shares_table(stats, "correct_absent", {t: t.replace("_", " ") for t in ABSENT_TYPES}),
+        figure("Patterns", figures.patterns(stats), "patterns.csv")
+        + shares_table(stats, "correct", {k: k.replace("_", "-") for k in PATTERN_COLUMNS}),
         "<h2>Examples of each pattern</h2>"
         + table(
             ["pattern", "lang", "relation", "subject", "object", "similarity", "like", "evidence"],
@@ -164,11 +175,24 @@ def render(data: Slice, csv_dir: Path) -> str:
                 ]
                 for e in data.examples
             ],
+            row_langs=[e["lang"] for e in data.examples],
         ),
     ]
     if data.paper is not None and data.paper.rule_sets:
         sections.append(render_paper(data.paper, csv_dir, write_csv))
     return page(f"factrace report: {data.model}", summary, sections)
+
+
+PATTERN_COLUMNS = ("language_independent", "shared", "transferred", "undecided")
+
+
+def shares_table(stats: list[dict], total: str, parts: dict[str, str]) -> str:
+    """Counts with their share of ``total`` per language, e.g. ``12 (34.3 %)``."""
+    rows = [
+        [s["lang"], s[total], *(f"{s[c]:,} ({100 * s[c] / s[total]:.1f} %)" if s[total] else "0" for c in parts)]
+        for s in stats
+    ]
+    return table(["lang", total.replace("_", " "), *parts.values()], rows, [False] + [True] * (len(parts) + 1))
 
 
 def _r(value: float | None) -> str:

@@ -26,28 +26,37 @@ def escape(value: object) -> str:
 
 
 def figure(title: str, chart: Chart, csv_name: str, note: str = "") -> str:
-    """A section with one inlined figure; an empty one is marked ``data-empty`` (the demo test looks)."""
+    """A section with one inlined figure (no heading when ``title`` is empty: it follows the table it draws);
+    an empty one is marked ``data-empty`` (the demo test looks)."""
     data = base64.b64encode(chart.png).decode("ascii")
     empty = ' data-empty="1"' if chart.empty else ""
     return (
-        f"<h2>{escape(title)}</h2>"
+        (f"<h2>{escape(title)}</h2>" if title else "")
         + (f'<p class="note">{escape(note)}</p>' if note else "")
-        + f'<img alt="{escape(title)}"{empty} src="data:image/png;base64,{data}">'
+        + f'<img alt="{escape(title or csv_name)}"{empty} src="data:image/png;base64,{data}">'
         + f'<p class="note">Data: <a href="csv/{escape(csv_name)}">csv/{escape(csv_name)}</a></p>'
     )
 
 
-def table(columns: Sequence[str], rows: Sequence[Sequence[object]], numeric: Sequence[bool] | None = None) -> str:
+def table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    numeric: Sequence[bool] | None = None,
+    row_langs: Sequence[str] | None = None,
+) -> str:
+    """An HTML table; ``row_langs`` marks each row's language (``<tr lang="ja">``), so that the browser picks
+    a font that has its script."""
     numeric = numeric or [False] * len(columns)
+    langs = row_langs or [""] * len(rows)
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>"
+        (f'<tr lang="{escape(lang)}">' if lang else "<tr>")
         + "".join(
             f'<td class="num">{escape(v)}</td>' if num else f"<td>{escape(v)}</td>"
             for v, num in zip(row, numeric, strict=True)
         )
         + "</tr>"
-        for row in rows
+        for row, lang in zip(rows, langs, strict=True)
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pyarrow as pa
+from pyspark.accumulators import Accumulator
 from pyspark.sql import SparkSession
 
+from tracer.progress import TASKS, Progress, Work
 from tracer.stages.common import guarded, raise_task_errors
 
 
-def _apply(fn: Callable[[dict], dict]) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+def _apply(
+    fn: Callable[[dict], dict], sizes: list[float], done: Accumulator, units: Accumulator
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The executor side: run each task, and count it in the accumulators the driver's progress reads."""
+
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             for index, task in zip(batch.column("index").to_pylist(), batch.column("task").to_pylist(), strict=True):
                 result = json.dumps(guarded(fn, json.loads(task)))
+                done.add(1)
+                units.add(sizes[index])
                 yield pa.RecordBatch.from_pydict(
                     {"index": pa.array([index], pa.int64()), "result": pa.array([result], pa.string())}
                 )
@@ -43,17 +53,39 @@ class SparkRunner:
         """Task slots of the cluster (``spark.default.parallelism``)."""
         return self.spark.sparkContext.defaultParallelism
 
-    def map(self, fn: Callable[[dict], dict], tasks: list[dict], description: str) -> list[dict]:
+    def map(self, fn: Callable[[dict], dict], tasks: list[dict], description: str, work: Work = TASKS) -> list[dict]:
         if not tasks:
             return []
-        results = self._collect(fn, tasks, description)
+        results = self._collect(fn, tasks, description, work)
         raise_task_errors(results, tasks, description)
         return results
 
-    def _collect(self, fn: Callable[[dict], dict], tasks: list[dict], description: str) -> list[dict]:
+    def _collect(self, fn: Callable[[dict], dict], tasks: list[dict], description: str, work: Work) -> list[dict]:
         sc = self.spark.sparkContext
         sc.setJobDescription(f"factrace {description}: {len(tasks)} task(s)")
+        done, units = sc.accumulator(0), sc.accumulator(0.0)
+        sizes = [work.size(i) for i in range(len(tasks))]
         rows = sc.parallelize([(i, json.dumps(t)) for i, t in enumerate(tasks)], len(tasks))
         frame = self.spark.createDataFrame(rows, "index long, task string")
-        out = frame.mapInArrow(_apply(fn), "index long, result string").collect()
+        with _reporting(Progress(description, len(tasks), work), done, units):
+            out = frame.mapInArrow(_apply(fn, sizes, done, units), "index long, result string").collect()
         return [json.loads(r["result"]) for r in sorted(out, key=lambda r: r["index"])]
+
+
+@contextmanager
+def _reporting(progress: Progress, done: Accumulator, units: Accumulator, poll: float = 1.0) -> Iterator[None]:
+    """Poll the accumulators (Spark merges them on the driver as tasks finish) while the job runs."""
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(poll):
+            progress.update(done.value, units.value)
+
+    thread = threading.Thread(target=watch, name="factrace-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+    progress.update(done.value, units.value)

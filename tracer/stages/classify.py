@@ -42,6 +42,7 @@ from tracer.classify.stats import calibration_summary, correlations, language_ro
 from tracer.config import option
 from tracer.errors import ConfigError, InputNotFound
 from tracer.matching.language import MODES
+from tracer.progress import Work
 from tracer.records import Quarantined
 from tracer.runs import RunRecord
 from tracer.stages.common import Stage, write_quarantine
@@ -296,7 +297,7 @@ class ClassifyStage(Stage):
             for lang in sorted(neuron_files)
         ]
         log.info("classify: model %s, %d language(s), %d with neurons", model, len(langs), len(neuron_files))
-        similar = self.runner.map(similarity_task, similarity_tasks, "classify: neuron similarity")
+        similar = self.runner.map(similarity_task, similarity_tasks, "classify: neuron similarity", Work("languages"))
         partial_of = {r["lang"]: r["partial_file"] for r in similar}
         tasks = []
         for dump in dumps:
@@ -323,7 +324,7 @@ class ClassifyStage(Stage):
                         "classes_dir": str(wh.staged_partition(run.run_id, FACT_CLASSES, out)),
                     }
                 )
-        classified = self.runner.map(classify_task, tasks, "classify: patterns")
+        classified = self.runner.map(classify_task, tasks, "classify: patterns", Work("languages"))
         return self._publish(run, model, langs, dumps, similar, classified)
 
     def _publish(

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from schemas.tables import QUARANTINE
 from tracer.errors import Interrupted, NothingUsable, TaskFailed, by_name
+from tracer.progress import TASKS, Progress, Work
 from tracer.records import Quarantined
 from tracer.runs import RunRecord, new_run_id
 from tracer.warehouse import PartWriter, Warehouse
@@ -25,7 +26,9 @@ class TaskRunner(Protocol):
     @property
     def parallelism(self) -> int: ...
 
-    def map(self, fn: Callable[[dict], dict], tasks: list[dict], description: str) -> list[dict]: ...
+    def map(
+        self, fn: Callable[[dict], dict], tasks: list[dict], description: str, work: Work = TASKS
+    ) -> list[dict]: ...
 
 
 class LocalRunner:
@@ -33,8 +36,13 @@ class LocalRunner:
 
     parallelism = 1
 
-    def map(self, fn: Callable[[dict], dict], tasks: list[dict], description: str) -> list[dict]:
-        results = [guarded(fn, task) for task in tasks]
+    def map(self, fn: Callable[[dict], dict], tasks: list[dict], description: str, work: Work = TASKS) -> list[dict]:
+        progress = Progress(description, len(tasks), work)
+        results, units = [], 0.0
+        for index, task in enumerate(tasks):
+            results.append(guarded(fn, task))
+            units += work.size(index)
+            progress.update(index + 1, units)
         raise_task_errors(results, tasks, description)
         return results
 

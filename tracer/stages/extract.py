@@ -18,6 +18,7 @@ from tracer.dumps.splits import STRATEGIES, Split
 from tracer.errors import NothingUsable
 from tracer.extraction import PageExtractor
 from tracer.keys import later_copies, parquet_files, split_rows
+from tracer.progress import Work
 from tracer.records import ExtraDocument, Page, Quarantined, Skipped
 from tracer.runs import RunRecord, file_digest
 from tracer.stages.common import Stage, counts_line, quarantine_row, write_quarantine
@@ -91,6 +92,11 @@ def _whole_input(tasks: list[dict]) -> dict:
     split = first["split"]
     size = max(t["split"]["end"] for t in tasks)
     return {**first, "split": {**split, "strategy": "whole-file", "split_no": 0, "start": 0, "end": size}}
+
+
+def _megabytes(tasks: list[dict]) -> Work:
+    """Compressed megabytes per task: what an extract's progress counts."""
+    return Work("MB", [(t["split"]["end"] - t["split"]["start"]) / (1 << 20) for t in tasks])
 
 
 def _siteinfo_dict(info: SiteInfo) -> dict:
@@ -167,7 +173,7 @@ class ExtractStage(Stage):
                         }
                     )
         log.info("extract: %d input(s), %d task(s), run %s", len(plans), len(tasks), run.run_id)
-        results = self.runner.map(extract_task, tasks, "extract") if tasks else []
+        results = self.runner.map(extract_task, tasks, "extract", _megabytes(tasks)) if tasks else []
         results = self._reread_concatenated(tasks, results)
         return self._publish(run, header_problems, results, tasks)
 
@@ -191,7 +197,9 @@ class ExtractStage(Stage):
         log.warning("extract: %d input(s) hold more than one <mediawiki> document; reading them again whole",
                     len(rerun))  # fmt: skip
         dropped = {i for rows in again for i in rows}
-        return [r for i, r in enumerate(results) if i not in dropped] + self.runner.map(extract_task, rerun, "extract")
+        return [r for i, r in enumerate(results) if i not in dropped] + self.runner.map(
+            extract_task, rerun, "extract", _megabytes(rerun)
+        )
 
     def _publish(
         self,

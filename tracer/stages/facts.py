@@ -13,6 +13,7 @@ from schemas.tables import FACTS, QUARANTINE
 from tracer.config import option
 from tracer.errors import InputNotFound
 from tracer.facts.mlama import MlamaReader
+from tracer.progress import Work
 from tracer.records import Fact, as_row
 from tracer.runs import RunRecord, file_digest
 from tracer.stages.common import Stage, write_quarantine
@@ -86,7 +87,7 @@ class FactsStage(Stage):
             )
         log.info("facts: %d language(s) from %s, run %s", len(tasks), cfg.mlama, run.run_id)
         try:
-            results = self.runner.map(facts_task, tasks, "facts")
+            results = self.runner.map(facts_task, tasks, "facts", Work("languages"))
             return self._publish(run, results)
         finally:
             wh.discard_staging(run.run_id)

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from schemas.tables import PAGES, QUARANTINE, SEGMENTS
 from tracer.config import option, require
 from tracer.errors import InputNotFound
+from tracer.progress import Work, row_count
 from tracer.records import Page, Quarantined, Segment
 from tracer.runs import RunRecord, file_digest
 from tracer.segmentation import Segmenter
@@ -150,7 +151,9 @@ class SegmentStage(Stage):
                 )
         log.info("segment: %d pages file(s) with tokenizer %s, run %s", len(tasks), loaded.tokenizer_id, run.run_id)
         try:
-            results = self.runner.map(segment_task, tasks, "segment")
+            results = self.runner.map(
+                segment_task, tasks, "segment", Work("pages", [row_count(t["pages_file"]) for t in tasks])
+            )
             return self._publish(run, partitions, loaded.tokenizer_id, results)
         finally:
             wh.discard_staging(run.run_id)

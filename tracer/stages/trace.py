@@ -27,6 +27,7 @@ from tracer.facts.containment import DEFAULT, FACT_CL, object_in_subject
 from tracer.matching.engines import ENGINES
 from tracer.matching.language import MODES, TEXT, flags_decide, language_labels, language_matcher, matcher_name
 from tracer.matching.presence import Partial, merge, presence_table
+from tracer.progress import Work, row_count
 from tracer.records import Quarantined
 from tracer.runs import RunRecord, file_digest
 from tracer.stages.common import Stage, counts_line, write_quarantine
@@ -209,7 +210,8 @@ class TraceStage(Stage):
                     {**self._common(target), "segments_file": str(path), "partial_file": str(partial_file)}
                 )
         log.info("trace: %d partition(s), %d segments file(s), run %s", len(targets), len(match_tasks), run.run_id)
-        matched = self.runner.map(match_task, match_tasks, f"trace {self.config.mode}: match")
+        segments = Work("segments", [row_count(t["segments_file"]) for t in match_tasks])
+        matched = self.runner.map(match_task, match_tasks, f"trace {self.config.mode}: match", segments)
         by_output: dict[str, list[dict]] = defaultdict(list)
         for result in matched:
             by_output[result["output"]].append(result)
@@ -222,7 +224,7 @@ class TraceStage(Stage):
             }
             for target in targets
         ]
-        reduced = self.runner.map(reduce_task, reduce_tasks, f"trace {self.config.mode}: reduce")
+        reduced = self.runner.map(reduce_task, reduce_tasks, f"trace {self.config.mode}: reduce", Work("partitions"))
         return self._publish(run, targets, matched, reduced, untraced, no_facts)
 
     def _publish(
