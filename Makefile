@@ -8,7 +8,7 @@ EXTRAS := spark,query,report,probing,dev
 # The project's shared data (real dumps, tokenizers, the paper's reference figures), read in place.
 export FACTRACE_SHARED_DATA ?= $(abspath ../shared/data)
 
-.PHONY: venv demo test test-fast lint docs bench clean java browser
+.PHONY: venv demo test test-fast lint docs outputs bench clean java browser
 
 $(STAMP): setup.cfg pyproject.toml requirements/constraints.txt
 	@$(MAKE) --no-print-directory java
@@ -52,6 +52,12 @@ lint: venv
 
 docs: venv
 	$(BIN)/python -m schemas.docs > docs/tables.md
+
+# Rewrite the command outputs the README shows from fresh runs (tests/shown.py); review the diff.
+outputs: venv
+	FACTRACE_WRITE_OUTPUTS=1 $(BIN)/python -m pytest -q tests/integration/test_demo.py \
+	  tests/realdata/test_shared_dumps.py::test_the_readmes_truncated_dump_output \
+	  tests/realdata/test_trace_shared.py -k "readme or demo"
 
 bench: venv
 	$(BIN)/python bench/extract.py

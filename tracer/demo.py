@@ -136,7 +136,7 @@ def run_demo(warehouse: str, master: str | None = None) -> str:
         lines.append(ClassifyStage(classify, runner).run()["message"])
     lines.append(run_report(ReportConfig(warehouse=warehouse, out=str(root / "report"))))
     lines.append(
-        f"tables written under {wh.root}: "
+        f"tables written under {root}: "
         + ", ".join(sorted(p.name for p in wh.root.iterdir() if not p.name.startswith(("_", "demo-", "report"))))
     )
     lines.append(f'try: factrace query "{CLASSES_QUERY}" --warehouse {warehouse}')

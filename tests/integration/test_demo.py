@@ -13,6 +13,7 @@ from schemas import (
     QUARANTINE,
     SEGMENTS,
 )
+from tests.shown import check_shown
 from tracer.cli import main
 from tracer.demo import run_demo
 from tracer.warehouse import Warehouse
@@ -72,6 +73,7 @@ def test_demo_runs_and_reruns_identically(spark, tmp_path, capsys):
     assert page.count("<img ") == 7 and "data-empty" not in page  # every figure has something to show
     assert "<h2>The paper's tables and figures</h2>" in page and "P@1 % (fact-cl)" in page  # both rule sets
     assert f"{(tmp_path / 'demo' / 'report' / 'report.html').resolve()}" in summary
+    check_shown("demo", "$ make demo\n...\n" + summary, {str(tmp_path / "demo"): "demo-warehouse"})
     run_demo(str(tmp_path / "demo"))
     assert contents(Warehouse(tmp_path / "demo")) == first
     # the same stages through the CLI: the other protocol, by model id, then its report

@@ -123,3 +123,13 @@ def test_segments_are_exactly_the_whole_page_ids(warehouse, xlmr_tokenizer_path,
         assert all(s["token_count"] == len(s["token_ids"]) <= 512 for s in segs)
         assert all(s["text"] == page["text"][s["char_start"] : s["char_end"]] for s in segs)
     assert result["run"]["records_out"] == len(pages)
+
+
+def test_the_readmes_truncated_dump_output(shared_data, spark, tmp_path, capsys):
+    from tests.shown import check_shown
+    from tracer.cli import main
+
+    path = shared_data / "wiki" / "ukwiki-truncated.xml.xz"
+    assert main(["extract", str(path), "--warehouse", str(tmp_path / "wh")]) == 0
+    command = "$ factrace extract ../shared/data/wiki/ukwiki-truncated.xml.xz --warehouse wh\n"
+    check_shown("extract-truncated", command + capsys.readouterr().out)

@@ -145,3 +145,19 @@ def test_trace_runs_are_recorded(full):
     wh, _, _ = full
     runs = [r for r in wh.read(RUNS).to_pylist() if r["stage"] == "trace"]
     assert len(runs) == 3 and all(r["status"] == "succeeded" for r in runs)
+
+
+@pytest.mark.parametrize("name", ["query-absence", "query-evidence", "query-en-ja"])
+def test_the_readmes_query_outputs(full, name):
+    from tests.shown import check_shown, sql_before
+    from tracer.query import QueryConfig, run_query
+
+    wh, _, _ = full
+    check_shown(name, run_query(QueryConfig(sql=sql_before(name), warehouse=str(wh.root))))
+
+
+def test_the_readmes_trace_line(full):
+    from tests.shown import check_shown
+
+    _, _, traced = full
+    check_shown("trace-shared", traced["tokens"]["message"])

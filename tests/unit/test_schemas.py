@@ -1,3 +1,5 @@
+import re
+
 import pyarrow as pa
 import pytest
 
@@ -41,3 +43,24 @@ def test_a_table_written_with_fewer_partition_levels_is_a_clear_error(tmp_path):
     (old / "part-00000.parquet").write_bytes(b"")
     with pytest.raises(SchemaMismatch, match=r"predictions .* has 3 partition level.*expects 5.*older version"):
         Warehouse(tmp_path).partitions(PREDICTIONS)
+
+
+def test_every_shown_output_is_checked_or_recorded():
+    """A command output in the README is either rerun by a test (tests/shown.py CHECKED) or marked as recorded
+    by a named command on a date; nothing is shown that nobody ran."""
+    from tests.shown import CHECKED, REPO, shown_blocks
+
+    blocks = shown_blocks()
+    assert set(CHECKED) <= set(blocks), set(CHECKED) - set(blocks)
+    for name, block in blocks.items():
+        if block.recorded is None:
+            assert name in CHECKED, f"{name}: rerun it in a test, or mark it recorded COMMAND, DATE"
+            assert f'"{name}"' in (REPO / CHECKED[name]).read_text(encoding="utf-8"), name
+        else:
+            assert re.search(r"\d{4}-\d{2}-\d{2}", block.recorded), f"{name}: a recorded output needs its date"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    unmarked = [
+        m.group(0)[:60]
+        for m in re.finditer(r"(?<!-->\n)```\n(?:\$ |extract: |trace \(|probe: |classify: |lang  )", readme)
+    ]
+    assert unmarked == [], unmarked

@@ -53,7 +53,7 @@ def run_report(cfg: ReportConfig) -> str:
     (out / "report.html").write_text(html_text, encoding="utf-8")
     return (
         f"report: {len(data.stats)} language(s), dump {data.dump}, model {data.model}, {data.protocol} -> "
-        f"{(out / 'report.html').resolve()} (CSVs in {(out / 'csv').resolve()})"
+        f"{out / 'report.html'} (CSVs in {out / 'csv'})"
     )
 
 
