@@ -119,10 +119,9 @@ def bench_size(size: str, vocab: int, per_relation: int) -> dict:
 
 def bench_full(vocab: int, device: str, neurons: bool) -> dict:
     """The probe stage over all of mLAMA with the base-sized model (a GPU run)."""
-    from probing.config import ProbeConfig
-    from probing.stage import ProbeStage
     from tracer.stages.common import LocalRunner
     from tracer.stages.facts import FactsConfig, FactsStage
+    from tracer.stages.probe import ProbeConfig, ProbeStage
 
     wh = OUT / "probe-wh"
     if not (wh / "facts").is_dir():
@@ -130,14 +129,14 @@ def bench_full(vocab: int, device: str, neurons: bool) -> dict:
     config = ProbeConfig(model=model_dir("base", vocab), warehouse=str(wh), device=device, neurons=neurons, force=True)
     started = time.perf_counter()
     out = ProbeStage(config, LocalRunner()).run()
-    extra = json.loads(out["run"]["extra"])
+    extra = json.loads(out.run["extra"])
     return {
         "seconds": round(time.perf_counter() - started, 1),
-        "facts": out["run"]["records_out"],
+        "facts": out.run["records_out"],
         "queries": extra["queries"],
         "devices": extra["devices"],
         "max_tokens": extra["max_tokens"],
-        "message": out["message"],
+        "message": out.message,
     }
 
 

@@ -99,7 +99,7 @@ def spark_scaling(spec: str) -> dict:
         with Timer() as t:
             result = SegmentStage(SegmentConfig(warehouse=str(wh), tokenizer=spec), runner).run()
         seconds[cores] = t.seconds
-        mb = json.loads(result["run"]["extra"])["text_bytes"] / 1e6
+        mb = json.loads(result.run["extra"])["text_bytes"] / 1e6
     return {
         "text_mb": round(mb, 2),
         "local1_mb_s_core": round(mb / seconds[1], 3),

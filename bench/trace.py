@@ -197,7 +197,7 @@ def spark_end_to_end(wh: Warehouse, modes: tuple[str, ...] = ("tokens", "text"))
         for run in ("cold", "warm"):
             with Timer() as t:
                 result = TraceStage(TraceConfig(warehouse=str(wh.root), mode=mode), runner).run()
-            task = json.loads(result["run"]["extra"])["task_seconds"]
+            task = json.loads(result.run["extra"])["task_seconds"]
             out[f"{mode}_{run}"] = {
                 "wall_s": round(t.seconds, 2),
                 "mb_s_core": round(mb / t.seconds, 1),

@@ -32,6 +32,11 @@ class LoadedModel:
     fp32_twin: LoadedModel | None = None  # the same weights in fp32, loaded once for neuron capture
 
 
+def limit_threads(cpus: int) -> None:
+    """Use the cores the task was given, not every core of the machine."""
+    torch.set_num_threads(max(1, cpus))
+
+
 def in_fp32(loaded: LoadedModel) -> LoadedModel:
     """The model itself when it runs in fp32; else its weights loaded again in fp32 on the same device (once).
 

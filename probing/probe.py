@@ -28,10 +28,7 @@ from probing.probeless import TOP_K, probeless_top
 from probing.queries import Prompt, Unusable, build_prompts, candidate_pools
 from schemas.arrow import arrow_schema
 from schemas.tables import NEURONS, PREDICTIONS
-
-FULL_MATCH = "full-match"
-CANDIDATES = "candidates"
-PROTOCOLS = (FULL_MATCH, CANDIDATES)
+from schemas.values import CANDIDATES, FULL_MATCH
 
 Result = FullMatch | CandidateResult
 

@@ -1,8 +1,9 @@
 """The table contract: every factrace table declared once.
 
-Arrow schemas (``schemas.arrow``), Spark schemas (``schemas.spark``) and
+Arrow schemas (``schemas.arrow``), DuckDB's empty views (``schemas.duckdb``) and
 ``docs/tables.md`` (``schemas.docs``) are all derived from these declarations,
-so a column is added or changed here and nowhere else.
+so a column is added or changed here and nowhere else. The partition values
+shared by every layer (protocols, rule sets, match modes) are in ``schemas.values``.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ import logging
 import sys
 from collections.abc import Callable
 
-from probing.config import ProbeConfig
 from tracer import __version__
 from tracer.config import add_arguments, from_args
 from tracer.errors import EXIT_INTERNAL, FactraceError, Interrupted
@@ -17,6 +16,7 @@ from tracer.stages.classify import ClassifyConfig, ClassifyStage
 from tracer.stages.common import LocalRunner, TaskRunner
 from tracer.stages.extract import ExtractConfig, ExtractStage
 from tracer.stages.facts import FactsConfig, FactsStage
+from tracer.stages.probe import ProbeConfig
 from tracer.stages.segment import SegmentConfig, SegmentStage
 from tracer.stages.trace import TraceConfig, TraceStage
 
@@ -36,19 +36,19 @@ def run_extract(config: ExtractConfig, master: str | None = None) -> str:
 
 
 def run_segment(config: SegmentConfig, master: str | None = None) -> str:
-    return SegmentStage(config, _spark_runner("segment", master)).run()["message"]
+    return SegmentStage(config, _spark_runner("segment", master)).run().message
 
 
 def run_facts(config: FactsConfig, master: str | None = None) -> str:
-    return FactsStage(config, _spark_runner("facts", master)).run()["message"]
+    return FactsStage(config, _spark_runner("facts", master)).run().message
 
 
 def run_trace(config: TraceConfig, master: str | None = None) -> str:
-    return TraceStage(config, _spark_runner("trace", master)).run()["message"]
+    return TraceStage(config, _spark_runner("trace", master)).run().message
 
 
 def run_probe(config: ProbeConfig, master: str | None = None) -> str:
-    from probing.stage import ProbeStage
+    from tracer.stages.probe import ProbeStage
 
     if config.spark_tasks == 0:
         runner: TaskRunner = LocalRunner()
@@ -58,11 +58,11 @@ def run_probe(config: ProbeConfig, master: str | None = None) -> str:
 
         runner = SparkRunner(lambda: spark_session("probe", master, one_gpu_per_task=True))
     out = ProbeStage(config, runner).run()
-    return out["message"] + (f"\n{out['table']}" if out.get("table") else "")
+    return out.message + (f"\n{out.details}" if out.details else "")
 
 
 def run_classify(config: ClassifyConfig, master: str | None = None) -> str:
-    return ClassifyStage(config, _spark_runner("classify", master)).run()["message"]
+    return ClassifyStage(config, _spark_runner("classify", master)).run().message
 
 
 def _query(config: QueryConfig, master: str | None = None) -> str:

@@ -69,7 +69,3 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
 def from_args(cls: type[C], args: argparse.Namespace) -> C:
     names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in vars(args).items() if k in names})
-
-
-def as_dict(config: Any) -> dict[str, Any]:
-    return dataclasses.asdict(config)

@@ -21,13 +21,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
-from probing.config import ProbeConfig
 from schemas.tables import FACTS, PAGES
 from tracer.matching.language import MODES
 from tracer.report.build import ReportConfig, run_report
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
 from tracer.stages.extract import ExtractConfig, ExtractStage
 from tracer.stages.facts import FactsConfig, FactsStage
+from tracer.stages.probe import ProbeConfig
 from tracer.stages.segment import SegmentConfig, SegmentStage
 from tracer.stages.trace import TraceConfig, TraceStage
 from tracer.warehouse import Warehouse
@@ -99,9 +99,9 @@ def _train_model(wh: Warehouse, tokenizer: Path) -> Path:
 
 
 def run_demo(warehouse: str, master: str | None = None) -> str:
-    from probing.stage import ProbeStage
     from tracer.spark.runner import SparkRunner
     from tracer.spark.session import spark_session
+    from tracer.stages.probe import ProbeStage
 
     root = Path(warehouse)
     shutil.rmtree(root, ignore_errors=True)
@@ -116,13 +116,11 @@ def run_demo(warehouse: str, master: str | None = None) -> str:
     ]
     tokenizer = build_wordpiece(sorted(texts) + fact_sentences(), root / "demo-tokenizer" / "tokenizer.json")
     lines.append(
-        SegmentStage(SegmentConfig(warehouse=warehouse, tokenizer=str(tokenizer), max_tokens=32), runner).run()[
-            "message"
-        ]
+        SegmentStage(SegmentConfig(warehouse=warehouse, tokenizer=str(tokenizer), max_tokens=32), runner).run().message
     )
-    lines.append(FactsStage(FactsConfig(mlama=str(DEMO_DATA / "mlama"), warehouse=warehouse), runner).run()["message"])
+    lines.append(FactsStage(FactsConfig(mlama=str(DEMO_DATA / "mlama"), warehouse=warehouse), runner).run().message)
     for mode in MODES:
-        lines.append(TraceStage(TraceConfig(warehouse=warehouse, mode=mode), runner).run()["message"])
+        lines.append(TraceStage(TraceConfig(warehouse=warehouse, mode=mode), runner).run().message)
     model = _train_model(wh, tokenizer)
     for rules, protocols in (("default", ["full-match", "candidates"]), ("fact-cl", ["full-match"])):
         probe = ProbeConfig(
@@ -130,10 +128,10 @@ def run_demo(warehouse: str, master: str | None = None) -> str:
             rules=rules,
         )  # fmt: skip
         out = ProbeStage(probe, runner).run()
-        lines += [out["message"], out["table"]] if rules == "default" else [out["message"]]
+        lines += [out.message, out.details] if rules == "default" else [out.message]
     for rules in ("default", "fact-cl"):
         classify = ClassifyConfig(warehouse=warehouse, model=str(model), rules=rules)
-        lines.append(ClassifyStage(classify, runner).run()["message"])
+        lines.append(ClassifyStage(classify, runner).run().message)
     lines.append(run_report(ReportConfig(warehouse=warehouse, out=str(root / "report"))))
     lines.append(
         f"tables written under {root}: "

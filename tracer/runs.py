@@ -51,9 +51,6 @@ class RunRecord:
     def records_skipped(self) -> int:
         return sum(self.skipped.values())
 
-    def reconciles(self) -> bool:
-        return self.records_in == self.records_out + self.records_quarantined + self.records_skipped
-
     def status(self) -> str:
         if self.records_out == 0:
             return "failed"
@@ -86,3 +83,8 @@ class RunRecord:
         write_table(path, pa.Table.from_pylist([row], schema=arrow_schema(RUNS)))
         self.written = True
         return row
+
+
+def reconciles(row: dict) -> bool:
+    """The invariant every ``runs`` row keeps: ``records_in = records_out + records_quarantined + records_skipped``."""
+    return row["records_in"] == row["records_out"] + row["records_quarantined"] + row["records_skipped"]

@@ -168,6 +168,17 @@ class Warehouse:
     def files(self, table: Table, values: dict[str, str]) -> list[Path]:
         return sorted(self.partition_dir(table, values).glob("part-*.parquet"))
 
+    def only_file(self, table: Table, values: dict[str, str]) -> Path:
+        """The one file of a partition its stage writes as one file (facts, fact_presence); more or none is an
+        error, never a silent choice of the first."""
+        files = self.files(table, values)
+        if len(files) != 1:
+            raise SchemaMismatch(
+                f"{partition_path(table, values)} holds {len(files)} files where its stage writes one: "
+                f"rerun the stage that writes {table.name}"
+            )
+        return files[0]
+
     def row_count(self, table: Table, values: dict[str, str]) -> int:
         """Rows of one published partition, from the Parquet footers (no data read)."""
         return sum(pq.ParquetFile(p).metadata.num_rows for p in self.files(table, values))

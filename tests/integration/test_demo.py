@@ -11,11 +11,13 @@ from schemas import (
     PAGES,
     PREDICTIONS,
     QUARANTINE,
+    RUNS,
     SEGMENTS,
 )
 from tests.shown import check_shown
 from tracer.cli import main
 from tracer.demo import run_demo
+from tracer.runs import reconciles
 from tracer.warehouse import Warehouse
 
 pytestmark = [pytest.mark.spark, pytest.mark.probing]
@@ -46,6 +48,9 @@ def contents(wh: Warehouse) -> dict:
 def test_demo_runs_and_reruns_identically(spark, tmp_path, capsys):
     summary = run_demo(str(tmp_path / "demo"))
     assert "extract: 13 pages written" in summary and "segment: 13 pages ->" in summary
+    runs = Warehouse(tmp_path / "demo").read(RUNS).to_pylist()
+    assert {r["stage"] for r in runs} == {"extract", "segment", "facts", "trace", "probe", "classify"}
+    assert all(reconciles(r) for r in runs), [r["message"] for r in runs if not reconciles(r)]
     first = contents(Warehouse(tmp_path / "demo"))
     titles = {(r["wiki"], r["title"]) for r in first["pages"]}
     assert ("zhwiki", "北京") in titles and ("enwiki", "Peking") not in titles  # a redirect

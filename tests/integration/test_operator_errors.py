@@ -132,10 +132,10 @@ def test_a_corrupt_pages_file_is_quarantined_and_the_rest_segmented(warehouse, t
     good = wh.files(PAGES, values)[0]
     (good.parent / "part-999-00000.parquet").write_bytes(b"PAR1 this is not parquet")
     result = SegmentStage(SegmentConfig(warehouse=str(warehouse), tokenizer=str(tokenizer)), LocalRunner()).run()
-    assert "5 pages ->" in result["message"] and "1 quarantined (1 unreadable_pages)" in result["message"]
+    assert "5 pages ->" in result.message and "1 quarantined (1 unreadable_pages)" in result.message
     [problem] = [q for q in wh.read(QUARANTINE).to_pylist() if q["stage"] == "segment"]
     assert problem["reason"] == "unreadable_pages" and problem["source"].endswith("part-999-00000.parquet")
-    run = result["run"]
+    run = result.run
     assert run["records_in"] == run["records_out"] + run["records_quarantined"]
 
 

@@ -8,15 +8,15 @@ import pyarrow.compute as pc
 import pytest
 import torch
 
-from probing.config import ProbeConfig
 from probing.models import load_masked_lm
-from probing.stage import ProbeStage, balanced_shards
 from schemas import NEURONS, PREDICTIONS, QUARANTINE, RUNS
 from tests.helpers import write_mlama
 from tracer.cli import main, run_probe
 from tracer.errors import InputNotFound
+from tracer.runs import reconciles
 from tracer.stages.common import LocalRunner
 from tracer.stages.facts import FactsConfig, FactsStage
+from tracer.stages.probe import ProbeConfig, ProbeStage, balanced_shards
 from tracer.warehouse import Warehouse
 
 pytestmark = pytest.mark.probing
@@ -78,8 +78,9 @@ def test_both_protocols_with_neurons_write_every_table(knowing_bert, tmp_path):
     bad = {(r["scope"], r["reason"]) for r in wh.read(QUARANTINE, stage="probe").to_pylist()}
     assert bad == {("tiny.en", "empty_object"), ("tiny.de", "no_template")}
     [run] = [r for r in wh.read(RUNS).to_pylist() if r["stage"] == "probe"]
+    assert reconciles(run)
     assert run["records_in"] == 5 + 4 + 3 + 2 and run["records_out"] == 11 and run["records_quarantined"] == 3
-    assert "full-match" in out["table"] and out["message"].startswith("probe: model tiny on cpu float32")
+    assert "full-match" in out.details and out.message.startswith("probe: model tiny on cpu float32")
     assert {(r["intervention"], r["rules"]) for r in predictions.to_pylist()} == {("none", "default")}
     # the authors' rules go to their own partitions; the default rows stay as they were
     before = contents(wh, PREDICTIONS)
@@ -95,9 +96,9 @@ def test_reruns_resume_and_force_gives_identical_tables(tiny_bert, tmp_path):
     probe(wh, tiny_bert, protocol=["candidates"], langs=["en"])
     first = contents(wh, PREDICTIONS)
     out = probe(wh, tiny_bert, protocol=["candidates", "full-match"], langs=["en", "fr"])
-    assert out["run"]["records_in"] == 5 + 4 + 3  # fr entirely, en only for full-match
-    assert "1 finished partition(s) skipped" in out["message"]
-    assert "nothing to do" in probe(wh, tiny_bert, protocol=["candidates", "full-match"], langs=["en", "fr"])["message"]
+    assert out.run["records_in"] == 5 + 4 + 3  # fr entirely, en only for full-match
+    assert "1 finished partition(s) skipped" in out.message
+    assert "nothing to do" in probe(wh, tiny_bert, protocol=["candidates", "full-match"], langs=["en", "fr"]).message
     probe(wh, tiny_bert, protocol=["candidates"], langs=["en"], force=True)
     assert [r for r in contents(wh, PREDICTIONS) if r["protocol"] == "candidates" and r["lang"] == "en"] == first
     ranks = pc.max(wh.read(PREDICTIONS, protocol="candidates").column("gold_rank")).as_py()

@@ -110,7 +110,7 @@ def test_segments_are_exactly_the_whole_page_ids(warehouse, xlmr_tokenizer_path,
         spec = str(tmp_path / "wordpiece.json")
         train_wordpiece(texts[::6], vocab_size=30000).save(spec)
     result = SegmentStage(SegmentConfig(warehouse=str(warehouse.root), tokenizer=spec), SparkRunner(spark)).run()
-    tokenizer_id = result["run"]["parameters"].split('"tokenizer_id": "')[1].split('"')[0]
+    tokenizer_id = result.run["parameters"].split('"tokenizer_id": "')[1].split('"')[0]
     tokenizer = load_tokenizer(spec).tokenizer
     pages = warehouse.read(PAGES, columns=["page_id", "text", "dump"]).to_pylist()
     segments: dict[tuple[str, int], list[dict]] = {}
@@ -122,7 +122,7 @@ def test_segments_are_exactly_the_whole_page_ids(warehouse, xlmr_tokenizer_path,
         assert [i for s in segs for i in s["token_ids"]] == enc.ids, (page["dump"], page["page_id"])
         assert all(s["token_count"] == len(s["token_ids"]) <= 512 for s in segs)
         assert all(s["text"] == page["text"][s["char_start"] : s["char_end"]] for s in segs)
-    assert result["run"]["records_out"] == len(pages)
+    assert result.run["records_out"] == len(pages)
 
 
 def test_the_readmes_truncated_dump_output(shared_data, spark, tmp_path, capsys):

@@ -68,8 +68,8 @@ def subset(full, spark, xlmr_tokenizer_path, tmp_path_factory):
 
 def test_all_of_mlama_loads_and_nothing_valid_is_quarantined(full):
     wh, facts, _ = full
-    assert facts["run"]["records_out"] == 843_143
-    assert facts["run"]["records_quarantined"] == 0
+    assert facts.run["records_out"] == 843_143
+    assert facts.run["records_quarantined"] == 0
     assert wh.read(QUARANTINE, stage="facts").num_rows == 0
     assert len(wh.partitions(FACTS)) == 53
     en = wh.read(FACTS, lang="en")
@@ -82,10 +82,10 @@ def test_every_language_with_a_dump_is_traced_and_the_rest_is_not(full):
     for mode, result in traced.items():
         langs = {v["lang"] for v in wh.partitions(FACT_PRESENCE, match_mode=mode)}
         assert langs == TRACED, mode
-        run = result["run"]
+        run = result.run
         assert run["records_in"] == 843_143 and run["records_in"] == run["records_out"] + run["records_skipped"]
         assert dict(run["skipped"])["no_corpus"] == 843_143 - sum(wh.read(FACTS, lang=lang).num_rows for lang in TRACED)
-        assert "mrwiki" in run["extra"] and "not traced, no corpus: 46 language(s)" in result["message"]
+        assert "mrwiki" in run["extra"] and "not traced, no corpus: 46 language(s)" in result.message
         for lang in TRACED:
             rows = wh.read(FACT_PRESENCE, lang=lang, match_mode=mode)
             assert rows.num_rows == wh.read(FACTS, lang=lang).num_rows
@@ -160,4 +160,4 @@ def test_the_readmes_trace_line(full):
     from tests.shown import check_shown
 
     _, _, traced = full
-    check_shown("trace-shared", traced["tokens"]["message"])
+    check_shown("trace-shared", traced["tokens"].message)

@@ -7,6 +7,7 @@ import pytest
 from schemas.tables import FACT_CLASSES, LANGUAGE_PAIRS, LANGUAGE_STATS, QUARANTINE, RUNS
 from tests.classified import MODEL, build_warehouse
 from tracer.errors import ConfigError, InputNotFound
+from tracer.runs import reconciles
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
 from tracer.stages.common import LocalRunner
 from tracer.warehouse import Warehouse
@@ -31,6 +32,7 @@ def test_classes_statistics_and_runs(warehouse):
     assert {k[0] for k in classes} == {"en", "ja", "zh"} and ("en", "gone") not in classes
     # the null: different facts of P36 never share a neuron, so every same-fact overlap is significant (p = 0)
     run = warehouse.read(RUNS).to_pylist()[-1]
+    assert reconciles(run)
     extra = json.loads(run["extra"])
     assert extra["alpha"] == 0.01 and extra["calibration"]["tested"] == 7
     assert (run["records_in"], run["records_out"], run["records_quarantined"]) == (13, 12, 1)
@@ -69,8 +71,8 @@ def test_classes_statistics_and_runs(warehouse):
     assert pairs[("en", "ja")]["both_correct"] == 2 and pairs[("en", "ja")]["neuron_jaccard"] == pytest.approx(0.5)
     assert pairs[("en", "ja")]["both_probed"] == 4 and pairs[("en", "ja")]["correct_jaccard"] == pytest.approx(2 / 4)
     assert warehouse.read(QUARANTINE).column("reason").to_pylist() == ["fact_missing"]
-    assert "3 transferred (2 with cross-lingual neurons)" in out["message"]
-    assert "alpha 0.01: 5 of 7 facts with a partner language" in out["message"]
+    assert "3 transferred (2 with cross-lingual neurons)" in out.message
+    assert "alpha 0.01: 5 of 7 facts with a partner language" in out.message
     classify(warehouse)
     assert read(warehouse, FACT_CLASSES) == classes
 
@@ -100,8 +102,8 @@ def test_presence_of_another_tokenization_is_used_only_when_named(tmp_path):
     with pytest.raises(ConfigError, match=f"fact_presence exists for {TOK}, and none encodes text as the model"):
         classify(wh)
     out = classify(wh, presence_tokenizer=TOK)
-    assert f"presence: tokens, tokenizer {TOK}" in out["message"]
-    assert json.loads(out["run"]["parameters"])["presence_tokenizer"] == TOK
+    assert f"presence: tokens, tokenizer {TOK}" in out.message
+    assert json.loads(out.run["parameters"])["presence_tokenizer"] == TOK
 
 
 def test_a_saved_model_tokenizer_matches_its_training_tokenizer():

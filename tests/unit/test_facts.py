@@ -11,6 +11,7 @@ from tests.helpers import write_mlama
 from tracer.errors import InputNotFound
 from tracer.facts.mlama import MAX_LINE_BYTES, MlamaReader
 from tracer.records import Fact, Quarantined
+from tracer.runs import reconciles
 from tracer.stages.common import LocalRunner
 from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.warehouse import Warehouse
@@ -88,10 +89,11 @@ def test_stage_writes_partitions_quarantine_and_a_reconciled_run(tmp_path):
     assert w.read(FACTS, lang="en").num_rows == 2
     assert w.read(QUARANTINE, stage="facts").column("reason").to_pylist() == ["missing_field"]
     run = w.read(RUNS).to_pylist()[0]
+    assert reconciles(run)
     assert run["records_in"] == 4 == run["records_out"] + run["records_quarantined"]
-    assert "3 facts in 2 language(s)" in result["message"] and "1 missing_field" in result["message"]
+    assert "3 facts in 2 language(s)" in result.message and "1 missing_field" in result.message
     again = FactsStage(FactsConfig(mlama=str(root), warehouse=str(wh)), LocalRunner()).run()
-    assert again["run"]["records_out"] == 3
+    assert again.run["records_out"] == 3
     assert w.read(FACTS).sort_by("uuid").equals(w.read(FACTS).sort_by("uuid"))
     assert w.read(QUARANTINE, stage="facts").num_rows == 1  # rerun replaces, does not append
 

@@ -81,10 +81,10 @@ def test_agrees_with_brute_force_including_edges_nesting_and_boundaries(wh, mode
     assert got["P31-0"]["flags"] == ["subject:single_char"]
     assert got["P31-2"]["flags"] == ["subject:digits_only"] and got["P31-2"]["subject_segments"] >= 1
     if mode == "fact-cl":  # the authors' rule counts every co-occurrence: a flag is only recorded
-        assert got["P31-0"]["present"] is not None and "undecided" not in result["message"]
+        assert got["P31-0"]["present"] is not None and "undecided" not in result.message
     else:
-        assert got["P31-0"]["present"] is None and "undecided" in result["message"]
-    assert "not traced, no corpus: 1 language(s), 1 facts" in result["message"]
+        assert got["P31-0"]["present"] is None and "undecided" in result.message
+    assert "not traced, no corpus: 1 language(s), 1 facts" in result.message
     assert sum(r["present"] is True for r in got.values()) >= 3
     # Paris Saint-Germain / Paris: the object is inside the subject, whatever the mode
     assert [u for u, r in sorted(got.items()) if r["self_contained"]] == ["P17-1"]
@@ -93,7 +93,7 @@ def test_agrees_with_brute_force_including_edges_nesting_and_boundaries(wh, mode
 def test_not_traced_languages_and_wikis_without_facts(wh):
     result = TraceStage(TraceConfig(warehouse=str(wh.root)), LocalRunner()).run()
     assert {v["lang"] for v in wh.partitions(FACT_PRESENCE)} == {"en"}  # de has facts but no corpus
-    run = result["run"]
+    run = result.run
     assert dict(run["skipped"]) == {"no_corpus": 1}
     assert run["records_in"] == run["records_out"] + run["records_skipped"] == 12
     assert '"frwiki-no-facts"' in run["extra"] and '"not_traced_languages": ["de"]' in run["extra"]
@@ -117,12 +117,12 @@ def test_unreadable_segments_file_is_quarantined_and_absence_becomes_undecided(w
     bad = copy.partition_dir(SEGMENTS, seg) / "part-000-00001.parquet"
     bad.write_bytes(b"PAR1 not really parquet")
     result = TraceStage(TraceConfig(warehouse=str(copy.root), mode="text"), LocalRunner()).run()
-    assert "1 unreadable segments file(s) quarantined" in result["message"]
+    assert "1 unreadable segments file(s) quarantined" in result.message
     assert copy.read(QUARANTINE, stage="trace").column("reason").to_pylist() == ["unreadable_segments"]
     rows = {r["uuid"]: r for r in copy.read(FACT_PRESENCE, match_mode="text").to_pylist()}
     assert rows["P36-4"]["present"] is None and "corpus:incomplete" in rows["P36-4"]["flags"]
     assert rows["P36-0"]["present"] is True
-    [run] = [r for r in copy.read(RUNS).to_pylist() if r["run_id"] == result["run"]["run_id"]]
+    [run] = [r for r in copy.read(RUNS).to_pylist() if r["run_id"] == result.run["run_id"]]
     assert run["status"] == "partial"
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from schemas.values import DEFAULT_RULES as DEFAULT
+from schemas.values import FACT_CL
 from tracer.matching.normalize import CHINESE, to_simplified
 
-DEFAULT, FACT_CL = "default", "fact-cl"
 Simplify = Callable[[str], str]
 
 

@@ -54,10 +54,6 @@ class LabelSet:
                 flags.append(f"{role}:{flag}")
         return flags
 
-    def matchable(self) -> list[int]:
-        """Indices of keys that have something to look for (a non-empty key)."""
-        return [i for i, key in enumerate(self.keys) if len(key) > 0]
-
 
 def build_label_set(
     uuids: Sequence[str],

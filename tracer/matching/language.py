@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tokenizers import Tokenizer
 
+from schemas.values import FACT_CL, MATCH_MODES, TEXT, TOKENS
 from tracer.matching.labels import LabelSet, build_label_set
 from tracer.matching.normalize import nfkc_casefold_v1, normalizer, normalizer_name
 from tracer.matching.presence import FactIndex, Partial, partial_of
@@ -26,8 +27,7 @@ from tracer.matching.token_boundaries import TokenBoundaries, token_boundaries
 from tracer.matching.token_matcher import TokenMatcher, label_token_keys
 from tracer.tokenization.loading import load_stored
 
-TOKENS, FACT_CL, TEXT = "tokens", "fact-cl", "text"
-MODES = (TOKENS, FACT_CL, TEXT)
+MODES = MATCH_MODES
 MATCHERS = {TOKENS: "tokens_v1", FACT_CL: "fact_cl_v1"}
 FACT_COLUMNS = ["uuid", "relation", "subject_label", "object_label"]
 

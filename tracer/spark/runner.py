@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import pyarrow as pa
+from pyspark import TaskContext
 from pyspark.accumulators import Accumulator
 from pyspark.sql import SparkSession
 
 from tracer.progress import TASKS, Progress, Work
-from tracer.stages.common import guarded, raise_task_errors
+from tracer.stages.common import TASK_CPUS, TASK_GPU, execute, results_of
+from tracer.stages.payloads import to_payload
 
 
 def _apply(
-    fn: Callable[[dict], dict], sizes: list[float], done: Accumulator, units: Accumulator
+    fn: Callable[[Any], Any], sizes: list[float], done: Accumulator, units: Accumulator
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """The executor side: run each task, and count it in the accumulators the driver's progress reads."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        _tell_task_resources()
         for batch in batches:
             for index, task in zip(batch.column("index").to_pylist(), batch.column("task").to_pylist(), strict=True):
-                result = json.dumps(guarded(fn, json.loads(task)))
+                result = json.dumps(execute(fn, json.loads(task)))
                 done.add(1)
                 units.add(sizes[index])
                 yield pa.RecordBatch.from_pydict(
@@ -31,6 +36,16 @@ def _apply(
                 )
 
     return run
+
+
+def _tell_task_resources() -> None:
+    """Say in the environment what Spark gave this task (cores, a GPU), for the stage's executor code."""
+    context = TaskContext.get()
+    if context is None:
+        return
+    os.environ[TASK_CPUS] = str(context.cpus())
+    gpus = context.resources().get("gpu")
+    os.environ[TASK_GPU] = gpus.addresses[0] if gpus and gpus.addresses else ""
 
 
 class SparkRunner:
@@ -53,19 +68,17 @@ class SparkRunner:
         """Task slots of the cluster (``spark.default.parallelism``)."""
         return self.spark.sparkContext.defaultParallelism
 
-    def map(self, fn: Callable[[dict], dict], tasks: list[dict], description: str, work: Work = TASKS) -> list[dict]:
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], description: str, work: Work = TASKS) -> list:
         if not tasks:
             return []
-        results = self._collect(fn, tasks, description, work)
-        raise_task_errors(results, tasks, description)
-        return results
+        return results_of(fn, self._collect(fn, tasks, description, work), tasks, description)
 
-    def _collect(self, fn: Callable[[dict], dict], tasks: list[dict], description: str, work: Work) -> list[dict]:
+    def _collect(self, fn: Callable[[Any], Any], tasks: Sequence[Any], description: str, work: Work) -> list[dict]:
         sc = self.spark.sparkContext
         sc.setJobDescription(f"factrace {description}: {len(tasks)} task(s)")
         done, units = sc.accumulator(0), sc.accumulator(0.0)
         sizes = [work.size(i) for i in range(len(tasks))]
-        rows = sc.parallelize([(i, json.dumps(t)) for i, t in enumerate(tasks)], len(tasks))
+        rows = sc.parallelize([(i, json.dumps(to_payload(t))) for i, t in enumerate(tasks)], len(tasks))
         frame = self.spark.createDataFrame(rows, "index long, task string")
         with _reporting(Progress(description, len(tasks), work), done, units):
             out = frame.mapInArrow(_apply(fn, sizes, done, units), "index long, result string").collect()

@@ -32,6 +32,7 @@ from schemas.tables import (
     PREDICTIONS,
     QUARANTINE,
 )
+from schemas.values import PROTOCOLS
 from tracer.classify.absent import DEFAULT, FACT_CL, NAMING_CUE_RELATIONS, RULES
 from tracer.classify.inputs import corpus_size
 from tracer.classify.label_tokens import gold_length, stored_tokenizer
@@ -45,14 +46,14 @@ from tracer.matching.language import MODES
 from tracer.progress import Work
 from tracer.records import Quarantined
 from tracer.runs import RunRecord
-from tracer.stages.common import Stage, write_quarantine
+from tracer.stages.common import Stage, StageResult, write_quarantine
 from tracer.stages.facts import NO_DUMP
+from tracer.stages.tasks import ClassifyDone, ClassifyTask, SimilarityDone, SimilarityTask
 from tracer.warehouse import Warehouse, write_table
 
 log = logging.getLogger("factrace.classify")
 STAGE = "classify"
 SIMILARITY = "_similarity"
-PROTOCOLS = ("full-match", "candidates")
 
 
 @dataclass
@@ -109,13 +110,13 @@ def _read(files: list[str], columns: list[str] | None = None) -> pa.Table | None
     return pa.concat_tables(tables) if tables else None
 
 
-def similarity_task(task: dict) -> dict:
+def similarity_task(task: SimilarityTask) -> SimilarityDone:
     """Executor side: one language's best matches and their p-values, saved as a partial."""
     columns = ["uuid", "relation", "neuron_ids"]
-    sets = {lang: NeuronSets.from_table(lang, _read(files, columns)) for lang, files in task["neuron_files"].items()}
-    mine = sets[task["lang"]]
-    others = [s for lang, s in sets.items() if lang != task["lang"]]
-    found = cross_lingual_similarity(mine, others, task["null_facts"])
+    sets = {lang: NeuronSets.from_table(lang, _read(files, columns)) for lang, files in task.neuron_files.items()}
+    mine = sets[task.lang]
+    others = [s for lang, s in sets.items() if lang != task.lang]
+    found = cross_lingual_similarity(mine, others, task.null_facts)
     partial = pa.table(
         {
             "uuid": pa.array(mine.uuids.tolist(), pa.string()),
@@ -125,48 +126,48 @@ def similarity_task(task: dict) -> dict:
             "p_value": pa.array(found.p_value, pa.float64()),
         }
     )
-    write_table(Path(task["partial_file"]), partial)
-    return {
-        "lang": task["lang"],
-        "partial_file": task["partial_file"],
-        "facts": len(mine),
-        "pairs": {other: [p.pairs, p.jaccard_sum] for other, p in found.pairs.items()},
-        "calibration": calibration_summary(found.partners, found.p_value, task["alpha"]),
-    }
+    write_table(Path(task.partial_file), partial)
+    return SimilarityDone(
+        task.lang,
+        task.partial_file,
+        len(mine),
+        {other: (p.pairs, p.jaccard_sum) for other, p in found.pairs.items()},
+        calibration_summary(found.partners, found.p_value, task.alpha),
+    )
 
 
-def classify_task(task: dict) -> dict:
+def classify_task(task: ClassifyTask) -> ClassifyDone:
     """Executor side: one (dump, language) → its ``fact_classes`` file and its ``language_stats`` row."""
-    wh = Warehouse(task["warehouse"])
-    lang = task["lang"]
-    predictions = _read(task["prediction_files"], ["uuid", "relation", "correct"])
-    facts = _read(task["fact_files"], ["uuid", "subject_label", "object_label", "object_uri"])
+    wh = Warehouse(task.warehouse)
+    lang = task.lang
+    predictions = _read(task.prediction_files, ["uuid", "relation", "correct"])
+    facts = _read(task.fact_files, ["uuid", "subject_label", "object_label", "object_uri"])
     known = pc.is_in(predictions.column("uuid"), facts.column("uuid"))
     missing = predictions.filter(pc.invert(known)).column("uuid").to_pylist()
     predictions = predictions.filter(known)
-    presence = _read(task["presence_files"], ["uuid", "present", "cooccurrence_segments", "evidence"])
+    presence = _read(task.presence_files, ["uuid", "present", "cooccurrence_segments", "evidence"])
     empty_partial = pa.table(
         {"uuid": pa.array([], pa.string()), "similarity": [], "best_match_lang": [], "partners": [], "p_value": []}
     )
-    similarity = _read([task["partial_file"]]) if task["partial_file"] else empty_partial
-    tokenize = stored_tokenizer(task["model_tokenizer"])
+    similarity = _read([task.partial_file]) if task.partial_file else empty_partial
+    tokenize = stored_tokenizer(task.model_tokenizer)
     classes = classify_language(
         lang,
         predictions,
         facts,
-        presence if task["traced"] else None,
+        presence if task.traced else None,
         similarity,
-        task["alpha"],
+        task.alpha,
         tokenize,
-        task["naming_cues"],
-        task["rules"],
+        task.naming_cues,
+        task.rules,
     )
-    write_table(Path(task["classes_dir"]) / "part-00000.parquet", classes)
+    write_table(Path(task.classes_dir) / "part-00000.parquet", classes)
     objects = facts.filter(pc.is_in(facts.column("uuid"), predictions.column("uuid"))).column("object_label")
     lengths = [gold_length(tokenize(label)) for label in objects.to_pylist()]
-    corpus = corpus_size(wh, task["dump"], lang, task["presence_tokenizer"] if task["traced"] else None)
+    corpus = corpus_size(wh, task.dump, lang, task.presence_tokenizer if task.traced else None)
     row = language_row(lang, classes, corpus, float(np.mean(lengths)) if lengths else 0.0)
-    return {"dump": task["dump"], "lang": lang, "stats": row, "missing": missing, "source": task["source"]}
+    return ClassifyDone(task.dump, lang, row, missing, task.source)
 
 
 class ClassifyStage(Stage):
@@ -177,7 +178,7 @@ class ClassifyStage(Stage):
         cfg = self.config
         return {"model": model, "protocol": cfg.protocol, "intervention": cfg.intervention, "rules": cfg.rules}
 
-    def _run(self) -> dict:
+    def _run(self) -> StageResult:
         cfg, wh = self.config, self.warehouse
         wh.must_exist()
         model, tokenizer_file = self._model()
@@ -277,7 +278,7 @@ class ClassifyStage(Stage):
         langs: list[str],
         presence_tokenizer: str | None,
         dumps: list[str],
-    ) -> dict:
+    ) -> StageResult:
         cfg, wh = self.config, self.warehouse
         probe = self.probe_values(model)
         neuron_files = {
@@ -287,18 +288,12 @@ class ClassifyStage(Stage):
         }
         partials = wh.staging_dir(run.run_id) / SIMILARITY
         similarity_tasks = [
-            {
-                "lang": lang,
-                "neuron_files": neuron_files,
-                "null_facts": cfg.null_facts,
-                "alpha": cfg.alpha,
-                "partial_file": str(partials / f"{lang}.parquet"),
-            }
+            SimilarityTask(lang, neuron_files, cfg.null_facts, cfg.alpha, str(partials / f"{lang}.parquet"))
             for lang in sorted(neuron_files)
         ]
         log.info("classify: model %s, %d language(s), %d with neurons", model, len(langs), len(neuron_files))
         similar = self.runner.map(similarity_task, similarity_tasks, "classify: neuron similarity", Work("languages"))
-        partial_of = {r["lang"]: r["partial_file"] for r in similar}
+        partial_of = {r.lang: r.partial_file for r in similar}
         tasks = []
         for dump in dumps:
             for lang in langs:
@@ -306,23 +301,23 @@ class ClassifyStage(Stage):
                 presence_files = wh.files(FACT_PRESENCE, presence) if presence_tokenizer else []
                 out = {"dump": dump, **probe, "lang": lang}
                 tasks.append(
-                    {
-                        "warehouse": str(wh.root),
-                        "dump": dump,
-                        "lang": lang,
-                        "source": str(wh.partition_dir(PREDICTIONS, {**probe, "lang": lang}).relative_to(wh.root)),
-                        "prediction_files": [str(p) for p in wh.files(PREDICTIONS, {**probe, "lang": lang})],
-                        "fact_files": [str(p) for p in wh.files(FACTS, {"lang": lang})],
-                        "presence_files": [str(p) for p in presence_files],
-                        "traced": bool(presence_files),
-                        "presence_tokenizer": presence_tokenizer,
-                        "partial_file": partial_of.get(lang),
-                        "model_tokenizer": str(tokenizer_file),
-                        "alpha": cfg.alpha,
-                        "rules": cfg.rules,
-                        "naming_cues": cfg.naming_cues,
-                        "classes_dir": str(wh.staged_partition(run.run_id, FACT_CLASSES, out)),
-                    }
+                    ClassifyTask(
+                        warehouse=str(wh.root),
+                        dump=dump,
+                        lang=lang,
+                        source=str(wh.partition_dir(PREDICTIONS, {**probe, "lang": lang}).relative_to(wh.root)),
+                        prediction_files=[str(p) for p in wh.files(PREDICTIONS, {**probe, "lang": lang})],
+                        fact_files=[str(p) for p in wh.files(FACTS, {"lang": lang})],
+                        presence_files=[str(p) for p in presence_files],
+                        traced=bool(presence_files),
+                        presence_tokenizer=presence_tokenizer,
+                        partial_file=partial_of.get(lang),
+                        model_tokenizer=str(tokenizer_file),
+                        alpha=cfg.alpha,
+                        rules=cfg.rules,
+                        naming_cues=list(cfg.naming_cues),
+                        classes_dir=str(wh.staged_partition(run.run_id, FACT_CLASSES, out)),
+                    )
                 )
         classified = self.runner.map(classify_task, tasks, "classify: patterns", Work("languages"))
         return self._publish(run, model, langs, dumps, similar, classified)
@@ -333,9 +328,9 @@ class ClassifyStage(Stage):
         model: str,
         langs: list[str],
         dumps: list[str],
-        similar: list[dict],
-        classified: list[dict],
-    ) -> dict:
+        similar: list[SimilarityDone],
+        classified: list[ClassifyDone],
+    ) -> StageResult:
         wh = self.warehouse
         probe = self.probe_values(model)
         verdicts = {lang: wh.read(PREDICTIONS, ["uuid", "correct"], **probe, lang=lang) for lang in langs}
@@ -343,17 +338,17 @@ class ClassifyStage(Stage):
         correct_sets = {
             lang: set(t.filter(pc.field("correct")).column("uuid").to_pylist()) for lang, t in verdicts.items()
         }
-        neuron_pairs = {(r["lang"], other): tuple(v) for r in similar for other, v in r["pairs"].items()}
+        neuron_pairs = {(r.lang, other): v for r in similar for other, v in r.pairs.items()}
         pairs = pair_rows(probed_sets, correct_sets, neuron_pairs)
         by_dump: dict[str, list[dict]] = defaultdict(list)
         for result in classified:
-            by_dump[result["dump"]].append(result["stats"])
+            by_dump[result.dump].append(result.stats)
         quarantined: Counter = Counter()
         missing = [
-            Quarantined(r["source"], -1, "fact_missing", "predicted fact is no longer in facts: probe again", u)
+            Quarantined(r.source, -1, "fact_missing", "predicted fact is no longer in facts: probe again", u)
             for r in classified
-            if r["dump"] == dumps[0]
-            for u in r["missing"]
+            if r.dump == dumps[0]
+            for u in r.missing
         ]
         scope = {"dump": NO_DUMP, "stage": STAGE, "scope": ".".join(probe.values())}
         if missing:
@@ -383,11 +378,11 @@ class ClassifyStage(Stage):
         model: str,
         dumps: list[str],
         by_dump: dict[str, list[dict]],
-        similar: list[dict],
+        similar: list[SimilarityDone],
         quarantined: Counter,
         published: list[dict],
         correct_sets: dict[str, set[str]],
-    ) -> dict:
+    ) -> StageResult:
         cfg = self.config
         all_stats = [s for d in dumps for s in by_dump[d]]
         totals = Counter()
@@ -395,7 +390,7 @@ class ClassifyStage(Stage):
             for key in ("queries", "correct", "language_independent", "shared", "transferred", "undecided",
                         "cross_lingual", "transferred_cross_lingual"):  # fmt: skip
                 totals[key] += s[key]
-        calibration = merge_calibration([r["calibration"] for r in similar])
+        calibration = merge_calibration([r.calibration for r in similar])
         run.records_quarantined = sum(quarantined.values())
         run.records_out = totals["queries"] // len(dumps)  # every dump classifies the same predictions
         run.records_in = run.records_out + run.records_quarantined

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,73 +16,91 @@ from tracer.errors import Interrupted, NothingUsable, TaskFailed, by_name
 from tracer.progress import TASKS, Progress, Work
 from tracer.records import Quarantined
 from tracer.runs import RunRecord, new_run_id
+from tracer.stages.payloads import from_payload, signature, to_payload
 from tracer.warehouse import PartWriter, Warehouse
 
 log = logging.getLogger("factrace")
 
 
 class TaskRunner(Protocol):
-    """Runs a picklable ``fn(task) -> result`` over JSON-able task dicts; results in task order."""
+    """Runs a picklable ``fn(task) -> result`` over typed task records, sent as JSON payloads."""
 
     @property
     def parallelism(self) -> int: ...
 
-    def map(
-        self, fn: Callable[[dict], dict], tasks: list[dict], description: str, work: Work = TASKS
-    ) -> list[dict]: ...
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], description: str, work: Work = TASKS) -> list:
+        """``fn(task)`` for every task record, the results in task order (``tracer.stages.tasks``)."""
+        ...
 
 
 class LocalRunner:
-    """Runs tasks one after the other in this process (tests, debugging)."""
+    """Runs tasks one after the other in this process (tests, debugging), through the same JSON payloads
+    as Spark, so that what works here travels to executors too."""
 
     parallelism = 1
 
-    def map(self, fn: Callable[[dict], dict], tasks: list[dict], description: str, work: Work = TASKS) -> list[dict]:
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], description: str, work: Work = TASKS) -> list:
         progress = Progress(description, len(tasks), work)
-        results, units = [], 0.0
+        raw, units = [], 0.0
         for index, task in enumerate(tasks):
-            results.append(guarded(fn, task))
+            raw.append(execute(fn, json.loads(json.dumps(to_payload(task)))))
             units += work.size(index)
             progress.update(index + 1, units)
-        raise_task_errors(results, tasks, description)
-        return results
+        return results_of(fn, raw, tasks, description)
 
 
 TASK_ERROR = "__task_error__"
+# What the cluster gave the running task, set by a runner that knows (Spark): its cores and its GPU.
+TASK_CPUS, TASK_GPU = "FACTRACE_TASK_CPUS", "FACTRACE_TASK_GPU"
 
 
-def guarded(fn: Callable[[dict], dict], task: dict) -> dict:
-    """Run a task on an executor; an exception comes back as a result naming it, with its trace, so the
-    driver can say the original error in one line (Spark would wrap it in a JVM trace)."""
+def execute(fn: Callable[[Any], Any], payload: dict) -> dict:
+    """The executor side of every runner: the payload back into its task record, the task run, its result
+    as a payload. An exception comes back as data naming it, with its trace, so that the driver can say
+    the original error in one line (Spark would wrap it in a JVM trace)."""
+    task_type, _ = signature(fn)
     try:
-        return fn(task)
+        return to_payload(fn(from_payload(task_type, payload)))
     except Exception as err:  # noqa: BLE001 - every task error crosses to the driver as data
         return {TASK_ERROR: {"type": type(err).__name__, "message": str(err), "trace": traceback.format_exc()}}
 
 
-def raise_task_errors(results: list[dict], tasks: list[dict], description: str) -> None:
-    """Raise the first task error among ``results``: a FactraceError as itself, anything else as TaskFailed."""
-    for index, result in enumerate(results):
-        error = result.get(TASK_ERROR)
+def results_of(fn: Callable[[Any], Any], raw: list[dict], tasks: Sequence[Any], description: str) -> list:
+    """The driver side: raise the first task error, else the results as ``fn``'s result records."""
+    for index, result in enumerate(raw):
+        error = result.get(TASK_ERROR) if isinstance(result, dict) else None
         if error is None:
             continue
         cls = by_name(error["type"])
         if cls is not None and cls is not TaskFailed:
             raise cls(error["message"])
-        where = _task_label(tasks[index])
+        where = _task_label(to_payload(tasks[index]))
         raise TaskFailed(
             f"{description} task {index + 1} of {len(tasks)} ({where}) failed: {error['type']}: {error['message']}",
             error["trace"],
         )
+    _, result_type = signature(fn)
+    return [from_payload(result_type, r) for r in raw]
 
 
 def _task_label(task: dict) -> str:
     """The input a task read, for the error line."""
-    for key in ("split", "pages_file", "segments_file", "facts_file", "lang", "key"):
+    for key in ("split", "pages_file", "segments_file", "facts_file", "langs", "lang", "key"):
         if key in task:
             value = task[key]
             return value.get("path", str(value)) if isinstance(value, dict) else str(value)
     return "no input named"
+
+
+@dataclass
+class StageResult:
+    """What every stage's ``run`` returns: its ``runs`` row (None when there was nothing to do), the one-line
+    summary, the partitions it published, and more lines to show under the summary (the probe's table)."""
+
+    run: dict | None
+    message: str
+    partitions: list
+    details: str = ""
 
 
 class Stage:
@@ -141,15 +160,18 @@ class Stage:
         published: list,
         quarantined: Counter | None = None,
         status: str | None = None,
-    ) -> dict:
-        """Complete the summary line, write the ``runs`` row, and fail when nothing came out."""
+        tail: str = "",
+    ) -> StageResult:
+        """Complete the summary line (quarantined records by reason, ``tail``, the run id), write the ``runs``
+        row, and fail when nothing came out."""
         if quarantined:
-            message += f"; {sum(quarantined.values()):,} quarantined ({counts_line(quarantined)})"
-        message += f"; run {run.run_id}"
+            where = f"quarantine/stage={run.stage}"
+            message += f"; {sum(quarantined.values()):,} quarantined ({counts_line(quarantined)}) -> {where}"
+        message += f"{tail}; run {run.run_id}"
         row = run.finish(self.warehouse, message, status)
         if run.records_out == 0:
             raise NothingUsable(message)
-        return {"run": row, "message": message, "partitions": published}
+        return StageResult(row, message, published)
 
 
 def quarantine_row(q: Quarantined, run_id: str) -> dict:

@@ -13,15 +13,14 @@ from schemas.tables import PAGES, QUARANTINE
 from tracer.config import option, require
 from tracer.dumps.page_scanner import DEFAULT_MAX_PAGE_BYTES
 from tracer.dumps.plan import DumpPlan, plan_dump
-from tracer.dumps.siteinfo import SiteInfo
-from tracer.dumps.splits import STRATEGIES, Split
-from tracer.errors import NothingUsable
+from tracer.dumps.splits import STRATEGIES
 from tracer.extraction import PageExtractor
 from tracer.keys import later_copies, parquet_files, split_rows
 from tracer.progress import Work
 from tracer.records import ExtraDocument, Page, Quarantined, Skipped
 from tracer.runs import RunRecord, file_digest
-from tracer.stages.common import Stage, counts_line, quarantine_row, write_quarantine
+from tracer.stages.common import Stage, StageResult, counts_line, quarantine_row, write_quarantine
+from tracer.stages.tasks import DocumentFound, ExtractDone, ExtractTask
 from tracer.warehouse import PartWriter, write_table
 
 log = logging.getLogger("factrace.extract")
@@ -50,70 +49,48 @@ def _page_row(page: Page) -> dict:
     return dataclasses.asdict(page)
 
 
-def extract_task(task: dict) -> dict:
+def extract_task(task: ExtractTask) -> ExtractDone:
     """Executor side: read one split, write its pages and quarantine files to staging, return counts."""
-    split = Split(**task["split"])
-    info = task["siteinfo"]
-    siteinfo = SiteInfo(**{**info, "namespaces": {int(k): v for k, v in info["namespaces"].items()}})
-    extractor = PageExtractor(siteinfo, task["max_page_bytes"], task["keep_headings"], task["key"][1])
-    part = f"part-{task['input_no']:03d}-{split.split_no:05d}.parquet"
-    pages = PartWriter(Path(task["pages_dir"]) / part, PAGES)
+    extractor = PageExtractor(task.siteinfo, task.max_page_bytes, task.keep_headings, task.key[1])
+    pages = PartWriter(Path(task.pages_dir) / task.part, PAGES)
     quarantined: list[Quarantined] = []
     skipped: Counter = Counter()
-    documents: list[dict] = []
+    documents: list[DocumentFound] = []
     started = time.perf_counter()
-    for record in extractor.run(split):
+    for record in extractor.run(task.split):
         if isinstance(record, Page):
             pages.add(_page_row(record))
         elif isinstance(record, Skipped):
             skipped[record.reason] += 1
         elif isinstance(record, ExtraDocument):
-            documents.append({"offset": record.offset, "wiki": record.wiki})
+            documents.append(DocumentFound(record.offset, record.wiki))
         else:
             quarantined.append(record)
     written = pages.close()
-    reasons = write_quarantine(Path(task["quarantine_dir"]) / part, quarantined, task["run_id"])
-    return {
-        "key": task["key"],
-        "input_no": task["input_no"],
-        "part": part,
-        "source": split.label,
-        "pages": written,
-        "quarantined": dict(reasons),
-        "skipped": dict(skipped),
-        "documents": documents,
-        "seconds": time.perf_counter() - started,
-    }
+    reasons = write_quarantine(Path(task.quarantine_dir) / task.part, quarantined, task.run_id)
+    return ExtractDone(
+        task.key, task.input_no, task.part, task.split.label, written, dict(reasons), dict(skipped), documents,
+        time.perf_counter() - started,
+    )  # fmt: skip
 
 
-def _whole_input(tasks: list[dict]) -> dict:
+def _whole_input(tasks: list[ExtractTask]) -> ExtractTask:
     """One task that reads an input from its start to its end: every document boundary is then seen in order."""
     first = tasks[0]
-    split = first["split"]
-    size = max(t["split"]["end"] for t in tasks)
-    return {**first, "split": {**split, "strategy": "whole-file", "split_no": 0, "start": 0, "end": size}}
+    size = max(t.split.end for t in tasks)
+    whole = dataclasses.replace(first.split, strategy="whole-file", split_no=0, start=0, end=size)
+    return dataclasses.replace(first, split=whole)
 
 
-def _megabytes(tasks: list[dict]) -> Work:
+def _megabytes(tasks: list[ExtractTask]) -> Work:
     """Compressed megabytes per task: what an extract's progress counts."""
-    return Work("MB", [(t["split"]["end"] - t["split"]["start"]) / (1 << 20) for t in tasks])
-
-
-def _siteinfo_dict(info: SiteInfo) -> dict:
-    return {**dataclasses.asdict(info), "namespaces": {str(k): v for k, v in info.namespaces.items()}}
-
-
-@dataclass
-class ExtractResult:
-    run: dict
-    message: str
-    partitions: list[dict[str, str]]
+    return Work("MB", [(t.split.end - t.split.start) / (1 << 20) for t in tasks])
 
 
 class ExtractStage(Stage):
     config: ExtractConfig
 
-    def _run(self) -> ExtractResult:
+    def _run(self) -> StageResult:
         cfg = self.config
         first_named: dict[str, str] = {}
         for path in cfg.dumps:
@@ -142,10 +119,7 @@ class ExtractStage(Stage):
         finally:
             self.warehouse.discard_staging(run.run_id)
 
-    def _partition_of(self, plan: DumpPlan) -> dict[str, str]:
-        return {"dump": plan.dump, "wiki": plan.wiki or "unknown"}
-
-    def _extract(self, run: RunRecord, plans: list[DumpPlan]) -> ExtractResult:
+    def _extract(self, run: RunRecord, plans: list[DumpPlan]) -> StageResult:
         wh = self.warehouse
         groups: dict[tuple[str, str], list[DumpPlan]] = defaultdict(list)
         for plan in sorted(plans, key=lambda p: p.path):
@@ -160,69 +134,66 @@ class ExtractStage(Stage):
                     continue
                 for split in plan.splits:
                     tasks.append(
-                        {
-                            "key": [dump, wiki],
-                            "input_no": input_no,
-                            "split": dataclasses.asdict(split),
-                            "siteinfo": _siteinfo_dict(plan.siteinfo),
-                            "pages_dir": str(wh.staged_partition(run.run_id, PAGES, values)),
-                            "quarantine_dir": str(wh.staged_partition(run.run_id, QUARANTINE, qvalues)),
-                            "max_page_bytes": self.config.max_page_bytes,
-                            "keep_headings": self.config.keep_headings,
-                            "run_id": run.run_id,
-                        }
+                        ExtractTask(
+                            key=(dump, wiki),
+                            input_no=input_no,
+                            split=split,
+                            siteinfo=plan.siteinfo,
+                            pages_dir=str(wh.staged_partition(run.run_id, PAGES, values)),
+                            quarantine_dir=str(wh.staged_partition(run.run_id, QUARANTINE, qvalues)),
+                            max_page_bytes=self.config.max_page_bytes,
+                            keep_headings=self.config.keep_headings,
+                            run_id=run.run_id,
+                        )
                     )
         log.info("extract: %d input(s), %d task(s), run %s", len(plans), len(tasks), run.run_id)
         results = self.runner.map(extract_task, tasks, "extract", _megabytes(tasks)) if tasks else []
         results = self._reread_concatenated(tasks, results)
         return self._publish(run, header_problems, results, tasks)
 
-    def _reread_concatenated(self, tasks: list[dict], results: list[dict]) -> list[dict]:
+    def _reread_concatenated(self, tasks: list[ExtractTask], results: list[ExtractDone]) -> list[ExtractDone]:
         """An input that turned out to hold a second ``<mediawiki>`` document is read again by one task from its
         start, so that every page after the boundary is known to belong to it (a task that starts inside the
         second document cannot tell). Rare, and exact."""
         by_input: dict[tuple, list[int]] = defaultdict(list)
         for i, task in enumerate(tasks):
-            by_input[(*task["key"], task["input_no"])].append(i)
-        again = [rows for rows in by_input.values() if len(rows) > 1 and any(results[i]["documents"] for i in rows)]
+            by_input[(*task.key, task.input_no)].append(i)
+        again = [rows for rows in by_input.values() if len(rows) > 1 and any(results[i].documents for i in rows)]
         if not again:
             return results
         rerun = []
         for rows in again:
             for i in rows:
-                part = f"part-{tasks[i]['input_no']:03d}-{tasks[i]['split']['split_no']:05d}.parquet"
-                for folder in (tasks[i]["pages_dir"], tasks[i]["quarantine_dir"]):
-                    (Path(folder) / part).unlink(missing_ok=True)
+                for folder in (tasks[i].pages_dir, tasks[i].quarantine_dir):
+                    (Path(folder) / tasks[i].part).unlink(missing_ok=True)
             rerun.append(_whole_input([tasks[i] for i in rows]))
         log.warning("extract: %d input(s) hold more than one <mediawiki> document; reading them again whole",
                     len(rerun))  # fmt: skip
         dropped = {i for rows in again for i in rows}
-        return [r for i, r in enumerate(results) if i not in dropped] + self.runner.map(
-            extract_task, rerun, "extract", _megabytes(rerun)
-        )
+        kept = [r for i, r in enumerate(results) if i not in dropped]
+        return kept + self.runner.map(extract_task, rerun, "extract", _megabytes(rerun))
 
     def _publish(
         self,
         run: RunRecord,
         header_problems: dict[tuple[str, str], list[Quarantined]],
-        results: list[dict],
-        tasks: list[dict],
-    ) -> ExtractResult:
+        results: list[ExtractDone],
+        tasks: list[ExtractTask],
+    ) -> StageResult:
         wh = self.warehouse
         per_key: dict[tuple[str, str], Counter] = defaultdict(Counter)
         quarantined: Counter = Counter()
         skipped: Counter = Counter()
         documents = []
         for result in results:
-            key = tuple(result["key"])
-            per_key[key]["pages"] += result["pages"]
-            quarantined.update(result["quarantined"])
-            skipped.update(result["skipped"])
-            documents += [{"partition": "/".join(key), **d} for d in result["documents"]]
+            per_key[result.key]["pages"] += result.pages
+            quarantined.update(result.quarantined)
+            skipped.update(result.skipped)
+            documents += [{"partition": "/".join(result.key), **dataclasses.asdict(d)} for d in result.documents]
         published = []
         for (dump, wiki), problems in sorted(header_problems.items()):
             values = {"dump": dump, "wiki": wiki}
-            sources = {r["part"]: r["source"] for r in results if tuple(r["key"]) == (dump, wiki)}
+            sources = {r.part: r.source for r in results if r.key == (dump, wiki)}
             copies = self._set_aside_repeated_pages(run.run_id, values, sources)
             per_key[(dump, wiki)]["pages"] -= len(copies)
             problems = problems + copies
@@ -247,24 +218,22 @@ class ExtractStage(Stage):
         }
         run.extra = {
             "tasks": len(tasks),
-            "strategies": sorted({t["split"]["strategy"] for t in tasks}),
+            "strategies": sorted({t.split.strategy for t in tasks}),
             "quarantined_by_reason": dict(quarantined),
             "pages_by_partition": {f"{d}/{w}": c["pages"] for (d, w), c in sorted(per_key.items())},
-            "task_seconds": round(sum(r["seconds"] for r in results), 3),
+            "task_seconds": round(sum(r.seconds for r in results), 3),
             "extra_documents": documents,
         }
-        message = self._message(run, quarantined, skipped, published)
+        where = ", ".join(f"dump={v['dump']}/wiki={v['wiki']}" for v in published) or "nothing"
+        tail = f"; {run.records_skipped:,} skipped ({counts_line(skipped)})" if skipped else ""
         if documents:
             wikis = ", ".join(sorted({d["wiki"] or "unknown" for d in documents}))
-            message = message.replace(
-                f"; run {run.run_id}",
+            tail += (
                 f"; {len(documents)} more <mediawiki> document(s) in the input ({wikis}): their pages are quarantined "
-                f"(second_document); split such inputs into one file per document; run {run.run_id}",
+                "(second_document); split such inputs into one file per document"
             )
-        row = run.finish(wh, message)
-        if run.records_out == 0:
-            raise NothingUsable(message)
-        return ExtractResult(row, message, published)
+        return self.finish(run, f"extract: {run.records_out:,} pages written ({where})", published, quarantined,
+                           tail=tail)  # fmt: skip
 
     def _set_aside_repeated_pages(
         self, run_id: str, values: dict[str, str], sources: dict[str, str]
@@ -289,15 +258,6 @@ class ExtractStage(Stage):
             log.warning("extract: %s repeats %d page id(s); later copies quarantined (duplicate_key)",
                         "/".join(values.values()), len(problems))  # fmt: skip
         return problems
-
-    def _message(self, run: RunRecord, quarantined: Counter, skipped: Counter, published: list[dict[str, str]]) -> str:
-        where = ", ".join(f"dump={v['dump']}/wiki={v['wiki']}" for v in published) or "nothing"
-        msg = f"extract: {run.records_out:,} pages written ({where})"
-        if quarantined:
-            msg += f"; {run.records_quarantined:,} quarantined ({counts_line(quarantined)}) -> quarantine/stage=extract"
-        if skipped:
-            msg += f"; {run.records_skipped:,} skipped ({counts_line(skipped)})"
-        return msg + f"; run {run.run_id}"
 
 
 __all__ = ["ExtractConfig", "ExtractStage", "extract_task", "quarantine_row"]

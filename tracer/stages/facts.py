@@ -10,18 +10,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.tables import FACTS, QUARANTINE
+from schemas.values import NO_DUMP
 from tracer.config import option
 from tracer.errors import InputNotFound
 from tracer.facts.mlama import MlamaReader
 from tracer.progress import Work
 from tracer.records import Fact, as_row
 from tracer.runs import RunRecord, file_digest
-from tracer.stages.common import Stage, write_quarantine
+from tracer.stages.common import Stage, StageResult, write_quarantine
+from tracer.stages.tasks import FactsDone, FactsTask
 from tracer.warehouse import PartWriter
 
 log = logging.getLogger("factrace.facts")
 STAGE = "facts"
-NO_DUMP = "none"
 
 
 @dataclass
@@ -35,34 +36,28 @@ def quarantine_values(lang: str) -> dict[str, str]:
     return {"dump": NO_DUMP, "stage": STAGE, "scope": lang}
 
 
-def facts_task(task: dict) -> dict:
+def facts_task(task: FactsTask) -> FactsDone:
     """Executor side: read one language, write its facts and quarantine files to staging."""
     started = time.perf_counter()
-    reader = MlamaReader(task["mlama"])
-    writer = PartWriter(Path(task["facts_dir"]) / "part-00000.parquet", FACTS)
+    reader = MlamaReader(task.mlama)
+    writer = PartWriter(Path(task.facts_dir) / "part-00000.parquet", FACTS)
     quarantined = []
     no_template = 0
-    for record in reader.read(task["lang"]):
+    for record in reader.read(task.lang):
         if isinstance(record, Fact):
             writer.add(as_row(record))
             no_template += record.template is None
         else:
             quarantined.append(record)
     written = writer.close()
-    reasons = write_quarantine(Path(task["quarantine_dir"]) / "part-00000.parquet", quarantined, task["run_id"])
-    return {
-        "lang": task["lang"],
-        "facts": written,
-        "quarantined": dict(reasons),
-        "no_template": no_template,
-        "seconds": time.perf_counter() - started,
-    }
+    reasons = write_quarantine(Path(task.quarantine_dir) / "part-00000.parquet", quarantined, task.run_id)
+    return FactsDone(task.lang, written, dict(reasons), no_template, time.perf_counter() - started)
 
 
 class FactsStage(Stage):
     config: FactsConfig
 
-    def _run(self) -> dict:
+    def _run(self) -> StageResult:
         cfg, wh = self.config, self.warehouse
         reader = MlamaReader(cfg.mlama)
         available = reader.languages()
@@ -77,13 +72,13 @@ class FactsStage(Stage):
             for path in sorted((root / lang).glob("*.jsonl")):
                 run.inputs.append({**file_digest(path), "path": str(path.relative_to(root))})
             tasks.append(
-                {
-                    "lang": lang,
-                    "mlama": str(root.resolve()),
-                    "facts_dir": str(wh.staged_partition(run.run_id, FACTS, {"lang": lang})),
-                    "quarantine_dir": str(wh.staged_partition(run.run_id, QUARANTINE, quarantine_values(lang))),
-                    "run_id": run.run_id,
-                }
+                FactsTask(
+                    lang=lang,
+                    mlama=str(root.resolve()),
+                    facts_dir=str(wh.staged_partition(run.run_id, FACTS, {"lang": lang})),
+                    quarantine_dir=str(wh.staged_partition(run.run_id, QUARANTINE, quarantine_values(lang))),
+                    run_id=run.run_id,
+                )
             )
         log.info("facts: %d language(s) from %s, run %s", len(tasks), cfg.mlama, run.run_id)
         try:
@@ -92,27 +87,27 @@ class FactsStage(Stage):
         finally:
             wh.discard_staging(run.run_id)
 
-    def _publish(self, run: RunRecord, results: list[dict]) -> dict:
+    def _publish(self, run: RunRecord, results: list[FactsDone]) -> StageResult:
         wh = self.warehouse
         quarantined: Counter = Counter()
         published = []
         wh.check_staged(run.run_id)
         for r in results:
-            quarantined.update(r["quarantined"])
-            wh.publish(run.run_id, FACTS, {"lang": r["lang"]})
-            wh.publish(run.run_id, QUARANTINE, quarantine_values(r["lang"]))
-            if r["facts"]:
-                published.append(str(wh.partition_dir(FACTS, {"lang": r["lang"]}).relative_to(wh.root)))
-        run.records_out = sum(r["facts"] for r in results)
+            quarantined.update(r.quarantined)
+            wh.publish(run.run_id, FACTS, {"lang": r.lang})
+            wh.publish(run.run_id, QUARANTINE, quarantine_values(r.lang))
+            if r.facts:
+                published.append(str(wh.partition_dir(FACTS, {"lang": r.lang}).relative_to(wh.root)))
+        run.records_out = sum(r.facts for r in results)
         run.records_quarantined = sum(quarantined.values())
         run.records_in = run.records_out + run.records_quarantined
-        no_template = sum(r["no_template"] for r in results)
+        no_template = sum(r.no_template for r in results)
         run.outputs = {"facts": published}
         run.extra = {
-            "facts_by_lang": {r["lang"]: r["facts"] for r in results},
+            "facts_by_lang": {r.lang: r.facts for r in results},
             "without_template": no_template,
             "quarantined_by_reason": dict(quarantined),
-            "task_seconds": round(sum(r["seconds"] for r in results), 3),
+            "task_seconds": round(sum(r.seconds for r in results), 3),
         }
         message = f"facts: {run.records_out:,} facts in {len(published)} language(s)"
         if no_template:

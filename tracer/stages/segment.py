@@ -21,7 +21,8 @@ from tracer.progress import Work, row_count
 from tracer.records import Page, Quarantined, Segment
 from tracer.runs import RunRecord, file_digest
 from tracer.segmentation import Segmenter
-from tracer.stages.common import Stage, write_quarantine
+from tracer.stages.common import Stage, StageResult, write_quarantine
+from tracer.stages.tasks import SegmentDone, SegmentTask
 from tracer.tokenization.loading import load_stored, load_tokenizer
 from tracer.warehouse import PartWriter
 
@@ -64,62 +65,48 @@ def _segment_row(seg: Segment) -> dict:
     }
 
 
-def segment_task(task: dict) -> dict:
+def segment_task(task: SegmentTask) -> SegmentDone:
     """Executor side: segment one pages file into one segments file (same part name)."""
     started = time.perf_counter()
-    segmenter = _segmenter(task["tokenizer_path"], task["max_tokens"])
-    segmenter.source = task["pages_file"]
-    name = Path(task["pages_file"]).name
+    segmenter = _segmenter(task.tokenizer_path, task.max_tokens)
+    segmenter.source = task.pages_file
+    name = Path(task.pages_file).name
     try:
-        table = pq.read_table(task["pages_file"], columns=[f.name for f in dataclasses.fields(Page)])
+        table = pq.read_table(task.pages_file, columns=[f.name for f in dataclasses.fields(Page)])
     except (pa.ArrowException, OSError) as err:
         return _unreadable(task, name, err, started)
     columns = [table.column(f.name).to_pylist() for f in dataclasses.fields(Page)]
     pages = (Page(*values) for values in zip(*columns, strict=True))
-    writer = PartWriter(Path(task["segments_dir"]) / name, SEGMENTS)
+    writer = PartWriter(Path(task.segments_dir) / name, SEGMENTS)
     quarantined = []
     segmented_pages: set[int] = set()
-    chars = 0
     for record in segmenter.run(pages):
         if isinstance(record, Segment):
             writer.add(_segment_row(record))
             segmented_pages.add(record.page_id)
-            chars += record.char_end - record.char_start
         else:
             quarantined.append(record)
     written = writer.close()
-    reasons = write_quarantine(Path(task["quarantine_dir"]) / name, quarantined, task["run_id"])
-    return {
-        "key": task["key"],
-        "pages_in": table.num_rows,
-        "pages_out": len(segmented_pages),
-        "segments": written,
-        "quarantined": dict(reasons),
-        "text_bytes": pc.sum(pc.binary_length(table.column("text").cast("binary"))).as_py() or 0,
-        "seconds": time.perf_counter() - started,
-    }
+    reasons = write_quarantine(Path(task.quarantine_dir) / name, quarantined, task.run_id)
+    text_bytes = pc.sum(pc.binary_length(table.column("text").cast("binary"))).as_py() or 0
+    return SegmentDone(
+        task.key, table.num_rows, len(segmented_pages), written, dict(reasons), text_bytes,
+        time.perf_counter() - started,
+    )  # fmt: skip
 
 
-def _unreadable(task: dict, name: str, err: Exception, started: float) -> dict:
+def _unreadable(task: SegmentTask, name: str, err: Exception, started: float) -> SegmentDone:
     """A pages file that cannot be read is quarantined whole (one record) and the run goes on."""
     detail = f"pages file cannot be read ({type(err).__name__}: {err}); rerun extract for its dump and wiki"
-    problem = Quarantined(task["pages_file"], -1, "unreadable_pages", detail)
-    reasons = write_quarantine(Path(task["quarantine_dir"]) / name, [problem], task["run_id"])
-    return {
-        "key": task["key"],
-        "pages_in": 1,
-        "pages_out": 0,
-        "segments": 0,
-        "quarantined": dict(reasons),
-        "text_bytes": 0,
-        "seconds": time.perf_counter() - started,
-    }
+    problem = Quarantined(task.pages_file, -1, "unreadable_pages", detail)
+    reasons = write_quarantine(Path(task.quarantine_dir) / name, [problem], task.run_id)
+    return SegmentDone(task.key, 1, 0, 0, dict(reasons), 0, time.perf_counter() - started)
 
 
 class SegmentStage(Stage):
     config: SegmentConfig
 
-    def _run(self) -> dict:
+    def _run(self) -> StageResult:
         cfg, wh = self.config, self.warehouse
         wh.must_exist()
         partitions = wh.partitions(PAGES, dump=cfg.dumps or None, wiki=cfg.wikis or None)
@@ -139,47 +126,47 @@ class SegmentStage(Stage):
             for path in wh.files(PAGES, values):
                 run.inputs.append({**file_digest(path), "path": str(path.relative_to(wh.root))})
                 tasks.append(
-                    {
-                        "key": [values["dump"], values["wiki"]],
-                        "pages_file": str(path),
-                        "tokenizer_path": str(tokenizer_path),
-                        "max_tokens": cfg.max_tokens,
-                        "segments_dir": str(wh.staged_partition(run.run_id, SEGMENTS, seg_values)),
-                        "quarantine_dir": str(wh.staged_partition(run.run_id, QUARANTINE, q_values)),
-                        "run_id": run.run_id,
-                    }
+                    SegmentTask(
+                        key=(values["dump"], values["wiki"]),
+                        pages_file=str(path),
+                        tokenizer_path=str(tokenizer_path),
+                        max_tokens=cfg.max_tokens,
+                        segments_dir=str(wh.staged_partition(run.run_id, SEGMENTS, seg_values)),
+                        quarantine_dir=str(wh.staged_partition(run.run_id, QUARANTINE, q_values)),
+                        run_id=run.run_id,
+                    )
                 )
         log.info("segment: %d pages file(s) with tokenizer %s, run %s", len(tasks), loaded.tokenizer_id, run.run_id)
         try:
             results = self.runner.map(
-                segment_task, tasks, "segment", Work("pages", [row_count(t["pages_file"]) for t in tasks])
+                segment_task, tasks, "segment", Work("pages", [row_count(t.pages_file) for t in tasks])
             )
             return self._publish(run, partitions, loaded.tokenizer_id, results)
         finally:
             wh.discard_staging(run.run_id)
 
     def _publish(
-        self, run: RunRecord, partitions: list[dict[str, str]], tokenizer_id: str, results: list[dict]
-    ) -> dict:
+        self, run: RunRecord, partitions: list[dict[str, str]], tokenizer_id: str, results: list[SegmentDone]
+    ) -> StageResult:
         wh = self.warehouse
         quarantined: Counter = Counter()
         for r in results:
-            quarantined.update(r["quarantined"])
+            quarantined.update(r.quarantined)
         published = []
         wh.check_staged(run.run_id)
         for values in partitions:
             seg_values = {**values, "tokenizer": tokenizer_id}
-            if any(r["segments"] for r in results if r["key"] == [values["dump"], values["wiki"]]):
+            if any(r.segments for r in results if r.key == (values["dump"], values["wiki"])):
                 wh.publish(run.run_id, SEGMENTS, seg_values)
                 published.append(str(wh.partition_dir(SEGMENTS, seg_values).relative_to(wh.root)))
             q_values = {"dump": values["dump"], "stage": STAGE, "scope": f"{values['wiki']}.{tokenizer_id}"}
             wh.publish(run.run_id, QUARANTINE, q_values)
-        run.records_in = sum(r["pages_in"] for r in results)
-        run.records_out = sum(r["pages_out"] for r in results)
+        run.records_in = sum(r.pages_in for r in results)
+        run.records_out = sum(r.pages_out for r in results)
         run.records_quarantined = sum(quarantined.values())
-        segments = sum(r["segments"] for r in results)
-        text_bytes = sum(r["text_bytes"] for r in results)
-        seconds = sum(r["seconds"] for r in results)
+        segments = sum(r.segments for r in results)
+        text_bytes = sum(r.text_bytes for r in results)
+        seconds = sum(r.seconds for r in results)
         run.outputs = {"segments": published}
         run.extra = {
             "segments": segments,

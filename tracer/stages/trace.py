@@ -30,7 +30,8 @@ from tracer.matching.presence import Partial, merge, presence_table
 from tracer.progress import Work, row_count
 from tracer.records import Quarantined
 from tracer.runs import RunRecord, file_digest
-from tracer.stages.common import Stage, counts_line, write_quarantine
+from tracer.stages.common import Stage, StageResult, counts_line, write_quarantine
+from tracer.stages.tasks import LanguageMatching, MatchDone, MatchTask, ReduceDone, ReduceTask, Unreadable
 from tracer.warehouse import write_table
 
 log = logging.getLogger("factrace.trace")
@@ -59,53 +60,46 @@ class TraceConfig:
         require(self.engine in ENGINES, f"--engine: choose from {', '.join(ENGINES)}; got {self.engine!r}")
 
 
-def match_task(task: dict) -> dict:
-    """Executor side: match one segments file, save its partial; unreadable files come back as problems."""
+def match_task(task: MatchTask) -> MatchDone:
+    """Executor side: match one segments file, save its partial; an unreadable file comes back as a problem."""
     started = time.perf_counter()
-    matcher = language_matcher(task["facts_file"], task["lang"], task["mode"], task["tokenizer_file"], task["engine"])
+    m = task.matching
+    matcher = language_matcher(m.facts_file, m.lang, m.mode, m.tokenizer_file, m.engine)
     built = time.perf_counter()
     try:
-        segments = pq.read_table(task["segments_file"], columns=["page_id", "seg_no", matcher.column])
+        segments = pq.read_table(task.segments_file, columns=["page_id", "seg_no", matcher.column])
     except (pa.ArrowException, OSError) as err:
-        return {"output": task["output"], "problem": {"source": task["segments_file"], "detail": str(err)}}
+        return MatchDone(m.output, None, problem=Unreadable(task.segments_file, str(err)))
     read = time.perf_counter()
-    partial = matcher.partial(segments, task["evidence"])
+    partial = matcher.partial(segments, m.evidence)
     matched = time.perf_counter()
-    partial.save(Path(task["partial_file"]))
-    tokens = pc.sum(pc.list_value_length(segments.column("token_ids"))).as_py() if task["mode"] != TEXT else None
-    return {
-        "output": task["output"],
-        "partial_file": task["partial_file"],
-        "segments": segments.num_rows,
-        "tokens": tokens or 0,
-        "seconds": {"build": built - started, "read": read - built, "match": matched - read},
-    }
+    partial.save(Path(task.partial_file))
+    tokens = pc.sum(pc.list_value_length(segments.column("token_ids"))).as_py() if m.mode != TEXT else None
+    seconds = {"build": built - started, "read": read - built, "match": matched - read}
+    return MatchDone(m.output, task.partial_file, segments.num_rows, tokens or 0, seconds)
 
 
-def reduce_task(task: dict) -> dict:
+def reduce_task(task: ReduceTask) -> ReduceDone:
     """Executor side: merge one partition's partials into its ``fact_presence`` file."""
     started = time.perf_counter()
-    labels = language_labels(task["facts_file"], task["lang"], task["mode"], task["tokenizer_file"])
-    merged = merge([Partial.load(Path(p)) for p in task["partial_files"]], labels, task["evidence"])
+    m = task.matching
+    labels = language_labels(m.facts_file, m.lang, m.mode, m.tokenizer_file)
+    merged = merge([Partial.load(Path(p)) for p in task.partial_files], labels, m.evidence)
     table = presence_table(
         labels,
         merged,
-        matcher_name(task["mode"], task["lang"]),
-        complete=task["complete"],
-        flags_decide=flags_decide(task["mode"]),
-        self_contained=self_contained(task["facts_file"], task["lang"], task["mode"], labels.uuids),
+        matcher_name(m.mode, m.lang),
+        complete=task.complete,
+        flags_decide=flags_decide(m.mode),
+        self_contained=self_contained(m.facts_file, m.lang, m.mode, labels.uuids),
     )
-    write_table(Path(task["presence_dir"]) / "part-00000.parquet", table)
+    write_table(Path(task.presence_dir) / "part-00000.parquet", table)
     present = table.column("present")
     flags = Counter(flag.split(":", 1)[1] for row in table.column("flags").to_pylist() for flag in row)
-    return {
-        "output": task["output"],
-        "facts": table.num_rows,
-        "present": pc.sum(present).as_py() or 0,
-        "undecided": present.null_count,
-        "flags": dict(flags),
-        "seconds": time.perf_counter() - started,
-    }
+    return ReduceDone(
+        m.output, table.num_rows, pc.sum(present).as_py() or 0, present.null_count, dict(flags),
+        time.perf_counter() - started,
+    )  # fmt: skip
 
 
 def self_contained(facts_file: str, lang: str, mode: str, uuids: list[str]) -> list[bool]:
@@ -161,14 +155,14 @@ class TraceStage(Stage):
             values = {"dump": seg["dump"], "lang": lang, "match_mode": cfg.mode, "tokenizer": seg["tokenizer"]}
             target = targets.setdefault(
                 tuple(values.values()),
-                Target(values, wh.files(FACTS, {"lang": lang})[0], wh.tokenizer_file(seg["tokenizer"])),
+                Target(values, wh.only_file(FACTS, {"lang": lang}), wh.tokenizer_file(seg["tokenizer"])),
             )
             target.segments_files.extend(wh.files(SEGMENTS, seg))
         traced = {t.values["lang"] for t in targets.values()}
         untraced = sorted(set(fact_langs) - traced)
         return [targets[k] for k in sorted(targets)], untraced, sorted(no_facts)
 
-    def _run(self) -> dict:
+    def _run(self) -> StageResult:
         cfg, wh = self.config, self.warehouse
         targets, untraced, no_facts = self.plan()
         if not targets:
@@ -184,19 +178,19 @@ class TraceStage(Stage):
         finally:
             wh.discard_staging(run.run_id)
 
-    def _common(self, target: Target) -> dict:
+    def _matching(self, target: Target) -> LanguageMatching:
         cfg = self.config
-        return {
-            "output": target.key,
-            "facts_file": str(target.facts_file),
-            "lang": target.values["lang"],
-            "mode": cfg.mode,
-            "tokenizer_file": str(target.tokenizer_file),
-            "engine": cfg.engine,
-            "evidence": cfg.evidence,
-        }
+        return LanguageMatching(
+            output=target.key,
+            facts_file=str(target.facts_file),
+            lang=target.values["lang"],
+            mode=cfg.mode,
+            tokenizer_file=str(target.tokenizer_file),
+            engine=cfg.engine,
+            evidence=cfg.evidence,
+        )
 
-    def _trace(self, run: RunRecord, targets: list[Target], untraced: list[str], no_facts: list[str]) -> dict:
+    def _trace(self, run: RunRecord, targets: list[Target], untraced: list[str], no_facts: list[str]) -> StageResult:
         wh = self.warehouse
         partials = wh.staging_dir(run.run_id) / PARTIALS
         partials.mkdir(parents=True, exist_ok=True)
@@ -206,22 +200,20 @@ class TraceStage(Stage):
             for f_no, path in enumerate(target.segments_files):
                 run.inputs.append({**file_digest(path), "path": str(path.relative_to(wh.root))})
                 partial_file = partials / f"{t_no:04d}-{f_no:05d}.npz"
-                match_tasks.append(
-                    {**self._common(target), "segments_file": str(path), "partial_file": str(partial_file)}
-                )
+                match_tasks.append(MatchTask(self._matching(target), str(path), str(partial_file)))
         log.info("trace: %d partition(s), %d segments file(s), run %s", len(targets), len(match_tasks), run.run_id)
-        segments = Work("segments", [row_count(t["segments_file"]) for t in match_tasks])
+        segments = Work("segments", [row_count(t.segments_file) for t in match_tasks])
         matched = self.runner.map(match_task, match_tasks, f"trace {self.config.mode}: match", segments)
-        by_output: dict[str, list[dict]] = defaultdict(list)
+        by_output: dict[str, list[MatchDone]] = defaultdict(list)
         for result in matched:
-            by_output[result["output"]].append(result)
+            by_output[result.output].append(result)
         reduce_tasks = [
-            {
-                **self._common(target),
-                "partial_files": [r["partial_file"] for r in by_output[target.key] if "partial_file" in r],
-                "complete": not any("problem" in r for r in by_output[target.key]),
-                "presence_dir": str(wh.staged_partition(run.run_id, FACT_PRESENCE, target.values)),
-            }
+            ReduceTask(
+                matching=self._matching(target),
+                partial_files=[r.partial_file for r in by_output[target.key] if r.partial_file],
+                complete=not any(r.problem for r in by_output[target.key]),
+                presence_dir=str(wh.staged_partition(run.run_id, FACT_PRESENCE, target.values)),
+            )
             for target in targets
         ]
         reduced = self.runner.map(reduce_task, reduce_tasks, f"trace {self.config.mode}: reduce", Work("partitions"))
@@ -231,17 +223,16 @@ class TraceStage(Stage):
         self,
         run: RunRecord,
         targets: list[Target],
-        matched: list[dict],
-        reduced: list[dict],
+        matched: list[MatchDone],
+        reduced: list[ReduceDone],
         untraced: list[str],
         no_facts: list[str],
-    ) -> dict:
+    ) -> StageResult:
         wh = self.warehouse
         problems: dict[str, list[Quarantined]] = defaultdict(list)
         for r in matched:
-            if "problem" in r:
-                p = r["problem"]
-                problems[r["output"]].append(Quarantined(p["source"], -1, "unreadable_segments", p["detail"]))
+            if r.problem:
+                problems[r.output].append(Quarantined(r.problem.source, -1, "unreadable_segments", r.problem.detail))
         quarantined: Counter = Counter()
         for target in targets:
             if problems[target.key]:
@@ -253,25 +244,25 @@ class TraceStage(Stage):
             wh.publish(run.run_id, QUARANTINE, target.quarantine_values)
         flags: Counter = Counter()
         for r in reduced:
-            flags.update(r["flags"])
-        facts = sum(r["facts"] for r in reduced)
-        present = sum(r["present"] for r in reduced)
-        undecided = sum(r["undecided"] for r in reduced)
+            flags.update(r.flags)
+        facts = sum(r.facts for r in reduced)
+        present = sum(r.present for r in reduced)
+        undecided = sum(r.undecided for r in reduced)
         untraced_facts = self._fact_counts(untraced)
         run.records_out = facts
-        run.records_quarantined = 0
+        run.records_quarantined = sum(quarantined.values())  # unreadable segments files, one record each
         run.skipped = {"no_corpus": sum(untraced_facts.values())} if untraced else {}
-        run.records_in = facts + run.records_skipped
+        run.records_in = facts + run.records_quarantined + run.records_skipped
         seconds: Counter = Counter()
         for r in matched:
-            seconds.update(r.get("seconds", {}))
-        seconds["reduce"] = sum(r["seconds"] for r in reduced)
+            seconds.update(r.seconds)
+        seconds["reduce"] = sum(r.seconds for r in reduced)
         run.outputs = {
             "fact_presence": [str(wh.partition_dir(FACT_PRESENCE, t.values).relative_to(wh.root)) for t in targets]
         }
         run.extra = {
-            "segments": sum(r.get("segments", 0) for r in matched),
-            "tokens": sum(r.get("tokens", 0) for r in matched),
+            "segments": sum(r.segments for r in matched),
+            "tokens": sum(r.tokens for r in matched),
             "present": present,
             "undecided": undecided,
             "flags": dict(flags),

@@ -11,24 +11,27 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import os
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
-from probing.config import ProbeConfig
 from probing.model_files import checked_model_dir, model_id
 from probing.report import language_table, overall_p_at_1
 from schemas.tables import FACTS, NEURONS, PREDICTIONS, QUARANTINE
-from tracer.errors import InputNotFound
+from schemas.values import DEFAULT_RULES, FACT_CL, FULL_MATCH, NO_DUMP, NO_INTERVENTION, PROTOCOLS, RULE_SETS
+from tracer.config import option, require
+from tracer.errors import ConfigError, InputNotFound
 from tracer.progress import Work
 from tracer.records import Quarantined
 from tracer.runs import RunRecord, file_digest
-from tracer.stages.common import Stage, counts_line, write_quarantine
-from tracer.stages.facts import NO_DUMP
+from tracer.stages.common import TASK_CPUS, TASK_GPU, Stage, StageResult, counts_line, write_quarantine
+from tracer.stages.tasks import LanguageProbed, ProbeDone, ProbeTask
 from tracer.tokenization.loading import load_tokenizer
 from tracer.warehouse import Warehouse, partition_path, write_table
 
@@ -38,8 +41,60 @@ if TYPE_CHECKING:  # torch stays out of the driver until a task runs
 
 log = logging.getLogger("factrace.probe")
 STAGE = "probe"
-NO_INTERVENTION = "none"
 FACT_COLUMNS = ["uuid", "relation", "subject_label", "object_label", "template"]
+
+
+@dataclass
+class ProbeConfig:
+    model: str = option(help="masked LM: a save_pretrained directory with safetensors weights, or a cached hub name")
+    warehouse: str = option(help="warehouse directory (reads facts, writes predictions and neurons)")
+    protocol: list[str] = option(
+        [FULL_MATCH], help="one or both protocols; both share the same forward passes", choices=PROTOCOLS
+    )
+    neurons: bool = option(False, help="also rank FFN neurons with PROBELESS for the correctly predicted facts")
+    langs: list[str] = option([], help="only these languages (default: every language in facts)")
+    shard: str = option("", help="'i/n': probe only shard i (0-based) of n, languages balanced by fact count")
+    spark_tasks: int = option(0, help="run the languages as this many Spark tasks (jobs/probe.py); 0: this process")
+    force: bool = option(False, help="probe again the (model, lang, protocol) partitions already written")
+    device: str = option("", help="cpu, cuda or cuda:N (default: CUDA when present, else CPU)")
+    max_tokens: int = option(0, help="padded tokens per batch; 0: 4096 on CPU, 32768 on CUDA")
+    top_k: int = option(50, help="neurons kept per fact")
+    neuron_precision: str = option(
+        "fp32",
+        help="`fp32`: capture the neurons on the weights loaded in fp32, even when probing runs in bf16 (one more "
+        "copy of the model in memory); `model`: in the dtype the model runs in",
+        choices=("fp32", "model"),
+    )
+    rules: str = option(
+        DEFAULT_RULES,
+        help="`fact-cl`: when several mask counts match, keep the last (as the authors' code) instead of the "
+        "smallest; its rows go to the rules=fact-cl partitions",
+        choices=RULE_SETS,
+    )
+    model_id: str = option("", help="partition value for the model (default: <directory name>-<sha1 of its files>)")
+
+    def __post_init__(self) -> None:
+        unknown = [p for p in self.protocol if p not in PROTOCOLS]
+        if unknown or not self.protocol:
+            raise ConfigError(f"--protocol: choose from {', '.join(PROTOCOLS)}; got {unknown or 'none'}")
+        self.protocol = list(dict.fromkeys(self.protocol))
+        require(self.max_tokens >= 0, f"--max-tokens must be 0 (automatic) or more, got {self.max_tokens}")
+        require(self.top_k >= 1, f"--top-k must be at least 1, got {self.top_k}")
+        require(self.spark_tasks >= -1, f"--spark-tasks must be -1 (one per core), 0 or more; got {self.spark_tasks}")
+        require(self.rules in RULE_SETS, f"--rules: choose from {', '.join(RULE_SETS)}; got {self.rules!r}")
+        self.shard_of()
+
+    def shard_of(self) -> tuple[int, int]:
+        """(i, n) from ``--shard i/n``; (0, 1) when not sharded."""
+        if not self.shard:
+            return 0, 1
+        try:
+            i, n = (int(x) for x in self.shard.split("/"))
+        except ValueError:
+            raise ConfigError(f"--shard must look like 'i/n', e.g. 0/4; got {self.shard!r}") from None
+        if not 0 <= i < n:
+            raise ConfigError(f"--shard {self.shard}: need 0 <= i < n")
+        return i, n
 
 
 def balanced_shards(sizes: dict[str, int], n: int) -> list[list[str]]:
@@ -63,21 +118,17 @@ def partition_values(model: str, lang: str, protocol: str, rules: str) -> dict[s
 
 
 def _task_device(requested: str) -> str | None:
-    """The requested device, else the GPU Spark assigned to this task, else automatic."""
+    """The requested device, else the GPU the cluster gave this task (the Spark runner says which, in
+    ``FACTRACE_TASK_GPU``, and how many cores, in ``FACTRACE_TASK_CPUS``), else automatic."""
+    cpus = os.environ.get(TASK_CPUS)
+    if cpus:
+        from probing.models import limit_threads
+
+        limit_threads(int(cpus))
     if requested:
         return requested
-    try:
-        from pyspark import TaskContext
-    except ImportError:
-        return None
-    context = TaskContext.get()
-    if context is None:
-        return None
-    import torch
-
-    torch.set_num_threads(max(1, context.cpus()))
-    gpus = context.resources().get("gpu")
-    return f"cuda:{gpus.addresses[0]}" if gpus and gpus.addresses else None
+    gpu = os.environ.get(TASK_GPU)
+    return f"cuda:{gpu}" if gpu else None
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,19 +138,19 @@ def _model(source: str, device: str | None) -> LoadedModel:
     return load_masked_lm(source, device)
 
 
-def probe_task(task: dict) -> dict:
+def probe_task(task: ProbeTask) -> ProbeDone:
     """Executor side: probe the task's languages, publishing each language's partitions when done."""
     from tqdm import tqdm
 
     from probing.probe import count_queries, prepare, probe_language
 
     started = time.perf_counter()
-    loaded = _model(task["model_dir"], _task_device(task["device"]))
-    max_tokens = task["max_tokens"] or (32768 if loaded.device.type == "cuda" else 4096)
-    wh = Warehouse(task["warehouse"])
+    loaded = _model(task.model_dir, _task_device(task.device))
+    max_tokens = task.max_tokens or (32768 if loaded.device.type == "cuda" else 4096)
+    wh = Warehouse(task.warehouse)
     prepared = []
-    for lang in task["langs"]:
-        facts = pq.read_table(task["facts_files"][lang], columns=FACT_COLUMNS).to_pylist()
+    for lang in task.langs:
+        facts = pq.read_table(task.facts_files[lang], columns=FACT_COLUMNS).to_pylist()
         prepared.append((lang, len(facts), *prepare(loaded, facts)))
     total = sum(count_queries(prompts) for _, _, prompts, _ in prepared)
     stats = []
@@ -110,29 +161,25 @@ def probe_task(task: dict) -> dict:
                 loaded,
                 prompts,
                 unusable,
-                task["protocols"],
-                task["neurons"],
+                task.protocols,
+                task.neurons,
                 max_tokens,
-                task["top_k"],
+                task.top_k,
                 bar.update,
-                last_match=task["rules"] == "fact-cl",
-                exact_neurons=task["neuron_precision"] == "fp32",
+                last_match=task.rules == FACT_CL,
+                exact_neurons=task.neuron_precision == "fp32",
             )
-            stats.append({"lang": lang, "facts": n_facts, **_publish(wh, task, lang, probe)})
-    return {
-        "langs": stats,
-        "device": str(loaded.device),
-        "dtype": str(loaded.dtype).removeprefix("torch."),
-        "max_tokens": max_tokens,
-        "seconds": time.perf_counter() - started,
-    }
+            _publish(wh, task, lang, probe)
+            stats.append(_probed(lang, n_facts, probe))
+    dtype = str(loaded.dtype).removeprefix("torch.")
+    return ProbeDone(stats, str(loaded.device), dtype, max_tokens, time.perf_counter() - started)
 
 
-def _publish(wh: Warehouse, task: dict, lang: str, probe: LanguageProbe) -> dict:
+def _publish(wh: Warehouse, task: ProbeTask, lang: str, probe: LanguageProbe) -> None:
     """Write and publish one language's predictions, neurons and quarantine partitions."""
-    run_id, model = task["run_id"], task["model"]
+    run_id, model = task.run_id, task.model
     for protocol, table in probe.predictions.items():
-        values = partition_values(model, lang, protocol, task["rules"])
+        values = partition_values(model, lang, protocol, task.rules)
         write_table(wh.staged_partition(run_id, PREDICTIONS, values) / "part-00000.parquet", table)
         if protocol in probe.neurons:
             write_table(wh.staged_partition(run_id, NEURONS, values) / "part-00000.parquet", probe.neurons[protocol])
@@ -143,25 +190,31 @@ def _publish(wh: Warehouse, task: dict, lang: str, probe: LanguageProbe) -> dict
         write_quarantine(wh.staged_partition(run_id, QUARANTINE, q_values) / "part-00000.parquet", bad, run_id)
     staged = [(QUARANTINE, q_values)]
     for protocol in probe.predictions:
-        values = partition_values(model, lang, protocol, task["rules"])
+        values = partition_values(model, lang, protocol, task.rules)
         staged += [(PREDICTIONS, values)] + ([(NEURONS, values)] if protocol in probe.neurons else [])
     wh.check_keys(run_id, staged)
     for protocol in probe.predictions:
-        values = partition_values(model, lang, protocol, task["rules"])
+        values = partition_values(model, lang, protocol, task.rules)
         if protocol in probe.neurons:
             wh.publish(run_id, NEURONS, values)
         wh.publish(run_id, PREDICTIONS, values)  # last: its presence marks the partition finished
     wh.publish(run_id, QUARANTINE, q_values)
-    return {
-        "probed": next(iter(probe.predictions.values())).num_rows if probe.predictions else 0,
-        "unusable": dict(Counter(u.reason for u in probe.unusable)),
-        "queries": probe.queries,
-        "tokens": probe.tokens,
-        "correct": probe.correct,
-        "neurons": {p: t.num_rows for p, t in probe.neurons.items()},
-        "singleton_relations": probe.singleton_relations,
-        "seconds": {k: round(v, 3) for k, v in probe.seconds.items()},
-    }
+
+
+def _probed(lang: str, facts: int, probe: LanguageProbe) -> LanguageProbed:
+    """What the driver needs to know of one probed language."""
+    return LanguageProbed(
+        lang=lang,
+        facts=facts,
+        probed=next(iter(probe.predictions.values())).num_rows if probe.predictions else 0,
+        unusable=dict(Counter(u.reason for u in probe.unusable)),
+        queries=probe.queries,
+        tokens=probe.tokens,
+        correct=probe.correct,
+        neurons={p: t.num_rows for p, t in probe.neurons.items()},
+        singleton_relations=dict(probe.singleton_relations),
+        seconds={k: round(v, 3) for k, v in probe.seconds.items()},
+    )
 
 
 class ProbeStage(Stage):
@@ -193,7 +246,7 @@ class ProbeStage(Stage):
                 todo[lang] = protocols
         return todo, {lang: sizes[lang] for lang in mine}, done
 
-    def _run(self) -> dict:
+    def _run(self) -> StageResult:
         cfg, wh = self.config, self.warehouse
         wh.must_exist()
         source = checked_model_dir(cfg.model)
@@ -206,7 +259,7 @@ class ProbeStage(Stage):
             log.info("probe: %d partition(s) already finished, skipped (--force redoes them)", len(done))
         if not todo:
             message = f"probe: nothing to do for model {model}: all {len(done)} partition(s) are finished"
-            return {"run": None, "message": message, "partitions": []}
+            return StageResult(None, message, [])
         run.inputs.append(file_digest(source / "config.json"))
         wh.keep_tokenizer(model, load_tokenizer(str(source)).to_json())  # classify tokenizes labels with it
         for lang in todo:
@@ -215,7 +268,7 @@ class ProbeStage(Stage):
             ]
         try:
             tasks = self._tasks(run.run_id, model, source, todo, sizes)
-            facts = Work("facts", [sum(sizes[lang] for lang in t["langs"]) for t in tasks])
+            facts = Work("facts", [sum(sizes[lang] for lang in t.langs) for t in tasks])
             results = self.runner.map(probe_task, tasks, "probe", facts)
         finally:
             wh.discard_staging(run.run_id)
@@ -223,7 +276,7 @@ class ProbeStage(Stage):
 
     def _tasks(
         self, run_id: str, model: str, source: Path, todo: dict[str, list[str]], sizes: dict[str, int]
-    ) -> list[dict]:
+    ) -> list[ProbeTask]:
         """One task per group of languages that share the same protocols, balanced across task slots."""
         cfg, wh = self.config, self.warehouse
         n_tasks = max(1, cfg.spark_tasks)
@@ -232,56 +285,56 @@ class ProbeStage(Stage):
             langs = {lang: sizes[lang] for lang, ps in todo.items() if tuple(ps) == protocols}
             for group in balanced_shards(langs, min(n_tasks, len(langs))):
                 tasks.append(
-                    {
-                        "run_id": run_id,
-                        "warehouse": str(wh.root),
-                        "model": model,
-                        "model_dir": str(source),
-                        "device": cfg.device,
-                        "langs": sorted(group),
-                        "facts_files": {lang: str(wh.files(FACTS, {"lang": lang})[0]) for lang in group},
-                        "protocols": list(protocols),
-                        "neurons": cfg.neurons,
-                        "max_tokens": cfg.max_tokens,
-                        "top_k": cfg.top_k,
-                        "rules": cfg.rules,
-                        "neuron_precision": cfg.neuron_precision,
-                    }
+                    ProbeTask(
+                        run_id=run_id,
+                        warehouse=str(wh.root),
+                        model=model,
+                        model_dir=str(source),
+                        device=cfg.device,
+                        langs=sorted(group),
+                        facts_files={lang: str(wh.only_file(FACTS, {"lang": lang})) for lang in group},
+                        protocols=list(protocols),
+                        neurons=cfg.neurons,
+                        max_tokens=cfg.max_tokens,
+                        top_k=cfg.top_k,
+                        rules=cfg.rules,
+                        neuron_precision=cfg.neuron_precision,
+                    )
                 )
         return tasks
 
-    def _finish(self, run: RunRecord, model: str, results: list[dict], done: list[str]) -> dict:
-        per_lang = sorted((s for r in results for s in r["langs"]), key=lambda s: s["lang"])
+    def _finish(self, run: RunRecord, model: str, results: list[ProbeDone], done: list[str]) -> StageResult:
+        per_lang = sorted((s for r in results for s in r.langs), key=lambda s: s.lang)
         unusable: Counter = Counter()
         for s in per_lang:
-            unusable.update(s["unusable"])
-        run.records_in = sum(s["facts"] for s in per_lang)
-        run.records_out = sum(s["probed"] for s in per_lang)
+            unusable.update(s.unusable)
+        run.records_in = sum(s.facts for s in per_lang)
+        run.records_out = sum(s.probed for s in per_lang)
         run.records_quarantined = sum(unusable.values())
-        devices = sorted({f"{r['device']} {r['dtype']}" for r in results})
+        devices = sorted({f"{r.device} {r.dtype}" for r in results})
         p_at_1 = {
-            protocol: {s["lang"]: s["correct"][protocol] for s in per_lang if protocol in s["correct"]}
+            protocol: {s.lang: s.correct[protocol] for s in per_lang if protocol in s.correct}
             for protocol in self.config.protocol
         }
         rules = self.config.rules
         run.outputs = {
             table: [
-                str(partition_path(t, partition_values(model, s["lang"], p, rules)))
+                str(partition_path(t, partition_values(model, s.lang, p, rules)))
                 for s in per_lang
-                for p in (s["correct"] if t is PREDICTIONS else s["neurons"])
+                for p in (s.correct if t is PREDICTIONS else s.neurons)
             ]
             for table, t in (("predictions", PREDICTIONS), ("neurons", NEURONS))
         }
         run.extra = {
             "model": model,
             "devices": devices,
-            "max_tokens": sorted({r["max_tokens"] for r in results}),
-            "queries": sum(s["queries"] for s in per_lang),
-            "tokens": sum(s["tokens"] for s in per_lang),
+            "max_tokens": sorted({r.max_tokens for r in results}),
+            "queries": sum(s.queries for s in per_lang),
+            "tokens": sum(s.tokens for s in per_lang),
             "correct_by_relation": p_at_1,
-            "neurons": {p: sum(s["neurons"].get(p, 0) for s in per_lang) for p in self.config.protocol},
+            "neurons": {p: sum(s.neurons.get(p, 0) for s in per_lang) for p in self.config.protocol},
             "already_finished": done,
-            "languages": {s["lang"]: {k: v for k, v in s.items() if k != "correct"} for s in per_lang},
+            "languages": {s.lang: {k: v for k, v in dataclasses.asdict(s).items() if k != "correct"} for s in per_lang},
         }
         summary = overall_p_at_1(p_at_1)
         message = (
@@ -294,6 +347,6 @@ class ProbeStage(Stage):
             message += f"; {len(done)} finished partition(s) skipped"
         if unusable:
             message += f"; {run.records_quarantined:,} facts could not be probed ({counts_line(unusable)}), quarantined"
-        out = self.finish(run, message, [s["lang"] for s in per_lang])
-        out["table"] = language_table(p_at_1, {s["lang"]: s["facts"] for s in per_lang})
+        out = self.finish(run, message, [s.lang for s in per_lang])
+        out.details = language_table(p_at_1, {s.lang: s.facts for s in per_lang})
         return out

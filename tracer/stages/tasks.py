@@ -1,0 +1,253 @@
+"""Everything that crosses between a stage's driver and its executors, declared in one place.
+
+A stage builds task records on the driver; a runner sends each as JSON (``tracer.stages.payloads``)
+and the executor function gets the same record back, typed; its result record travels the other
+way. Paths are strings (they name files on the shared filesystem every executor reaches), and
+counts per reason are plain ``{reason: count}`` maps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracer.dumps.siteinfo import SiteInfo
+from tracer.dumps.splits import Split
+
+Counts = dict[str, int]
+
+
+# extract: one task per split of a dump
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractTask:
+    key: tuple[str, str]  # (dump, wiki): the pages partition
+    input_no: int  # the dump's place among the partition's inputs (names its part files)
+    split: Split
+    siteinfo: SiteInfo
+    pages_dir: str
+    quarantine_dir: str
+    max_page_bytes: int
+    keep_headings: bool
+    run_id: str
+
+    @property
+    def part(self) -> str:
+        return f"part-{self.input_no:03d}-{self.split.split_no:05d}.parquet"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFound:
+    """A second ``<mediawiki>`` document the task found, at this offset of its decompressed input."""
+
+    offset: int
+    wiki: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractDone:
+    key: tuple[str, str]
+    input_no: int
+    part: str
+    source: str  # the split's label, as quarantine rows name it
+    pages: int
+    quarantined: Counts
+    skipped: Counts
+    documents: list[DocumentFound]
+    seconds: float
+
+
+# segment: one task per pages file
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentTask:
+    key: tuple[str, str]  # (dump, wiki)
+    pages_file: str
+    tokenizer_path: str
+    max_tokens: int
+    segments_dir: str
+    quarantine_dir: str
+    run_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentDone:
+    key: tuple[str, str]
+    pages_in: int
+    pages_out: int
+    segments: int
+    quarantined: Counts
+    text_bytes: int
+    seconds: float
+
+
+# facts: one task per mLAMA language
+
+
+@dataclass(frozen=True, slots=True)
+class FactsTask:
+    lang: str
+    mlama: str
+    facts_dir: str
+    quarantine_dir: str
+    run_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FactsDone:
+    lang: str
+    facts: int
+    quarantined: Counts
+    no_template: int
+    seconds: float
+
+
+# trace: a match task per segments file, then a reduce task per fact_presence partition
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageMatching:
+    """What every trace task of one output partition shares."""
+
+    output: str  # the fact_presence partition, as ``dump=…/lang=…/match_mode=…/tokenizer=…``
+    facts_file: str
+    lang: str
+    mode: str
+    tokenizer_file: str
+    engine: str
+    evidence: int
+
+
+@dataclass(frozen=True, slots=True)
+class MatchTask:
+    matching: LanguageMatching
+    segments_file: str
+    partial_file: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    source: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchDone:
+    output: str
+    partial_file: str | None  # None when the segments file could not be read (``problem``)
+    segments: int = 0
+    tokens: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    problem: Unreadable | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReduceTask:
+    matching: LanguageMatching
+    partial_files: list[str]
+    complete: bool  # every segments file of the partition was read
+    presence_dir: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReduceDone:
+    output: str
+    facts: int
+    present: int
+    undecided: int
+    flags: Counts
+    seconds: float
+
+
+# classify: a similarity task per language with neurons, then a classify task per (dump, language)
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarityTask:
+    lang: str
+    neuron_files: dict[str, list[str]]  # every language's neuron files
+    null_facts: int
+    alpha: float
+    partial_file: str
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarityDone:
+    lang: str
+    partial_file: str
+    facts: int
+    pairs: dict[str, tuple[int, float]]  # other language -> (facts correct in both, sum of their Jaccards)
+    calibration: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyTask:
+    warehouse: str
+    dump: str
+    lang: str
+    source: str  # the predictions partition, as quarantine rows name it
+    prediction_files: list[str]
+    fact_files: list[str]
+    presence_files: list[str]
+    traced: bool
+    presence_tokenizer: str | None
+    partial_file: str | None  # the language's similarity partial, when it has neurons
+    model_tokenizer: str
+    alpha: float
+    rules: str
+    naming_cues: list[str]
+    classes_dir: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyDone:
+    dump: str
+    lang: str
+    stats: dict[str, Any]  # the language's ``language_stats`` row
+    missing: list[str]  # predicted uuids no longer in facts
+    source: str
+
+
+# probe: one task per group of languages (one model load each)
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeTask:
+    run_id: str
+    warehouse: str
+    model: str
+    model_dir: str
+    device: str
+    langs: list[str]
+    facts_files: dict[str, str]
+    protocols: list[str]
+    neurons: bool
+    max_tokens: int
+    top_k: int
+    rules: str
+    neuron_precision: str
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageProbed:
+    lang: str
+    facts: int
+    probed: int
+    unusable: Counts
+    queries: int
+    tokens: int
+    correct: dict[str, dict[str, list[int]]]  # protocol -> relation -> [correct, probed]
+    neurons: Counts  # protocol -> facts with neurons
+    singleton_relations: Counts  # protocol -> relations with one correct fact (no neuron ranking)
+    seconds: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeDone:
+    langs: list[LanguageProbed]
+    device: str
+    dtype: str
+    max_tokens: int
+    seconds: float
