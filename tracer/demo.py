@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
 from schemas.tables import FACTS, PAGES
+from schemas.values import CANDIDATES, DEFAULT_RULES, FACT_CL, FULL_MATCH, RULE_SETS
 from tracer.matching.language import MODES
 from tracer.report.build import ReportConfig, run_report
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
@@ -122,14 +123,14 @@ def run_demo(warehouse: str, master: str | None = None) -> str:
     for mode in MODES:
         lines.append(TraceStage(TraceConfig(warehouse=warehouse, mode=mode), runner).run().message)
     model = _train_model(wh, tokenizer)
-    for rules, protocols in (("default", ["full-match", "candidates"]), ("fact-cl", ["full-match"])):
+    for rules, protocols in ((DEFAULT_RULES, [FULL_MATCH, CANDIDATES]), (FACT_CL, [FULL_MATCH])):
         probe = ProbeConfig(
             model=str(model), warehouse=warehouse, protocol=protocols, neurons=True, top_k=TOP_K, spark_tasks=1,
             rules=rules,
         )  # fmt: skip
         out = ProbeStage(probe, runner).run()
-        lines += [out.message, out.details] if rules == "default" else [out.message]
-    for rules in ("default", "fact-cl"):
+        lines += [out.message, out.details] if rules == DEFAULT_RULES else [out.message]
+    for rules in RULE_SETS:
         classify = ClassifyConfig(warehouse=warehouse, model=str(model), rules=rules)
         lines.append(ClassifyStage(classify, runner).run().message)
     lines.append(run_report(ReportConfig(warehouse=warehouse, out=str(root / "report"))))

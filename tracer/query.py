@@ -17,7 +17,7 @@ from pathlib import Path
 
 from schemas.duckdb import empty_select
 from schemas.tables import TABLES, Table
-from tracer.config import option
+from tracer.config import option, require
 from tracer.errors import ConfigError, DependencyMissing, InputNotFound
 from tracer.warehouse import Warehouse
 
@@ -32,6 +32,10 @@ class QueryConfig:
     format: str = option("table", help="output format", choices=FORMATS)
     all_snapshots: bool = option(False, help="make <table> show every dump, not only the latest")
     max_rows: int = option(100, help="most rows printed in table format (csv and json print all)")
+
+    def __post_init__(self) -> None:
+        require(bool(self.sql.strip()), "give one SQL statement")
+        require(self.max_rows >= 1, f"--max-rows must be at least 1, got {self.max_rows}")
 
 
 def _dump_order(label: str) -> tuple[int, str]:

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.tables import FACT_CLASSES, LANGUAGE_PAIRS, LANGUAGE_STATS, RUNS, SEGMENTS
+from schemas.values import DEFAULT_RULES, FULL_MATCH, NO_INTERVENTION
 from tracer.classify.patterns import PATTERNS, TRANSFERRED
 from tracer.dumps.naming import wiki_language
 from tracer.errors import InputNotFound
@@ -47,7 +48,7 @@ class Slice:
 
 
 # When a choice is left open and several were classified, these are preferred.
-PREFERRED = {"protocol": "full-match", "intervention": "none", "rules": "default"}
+PREFERRED = {"protocol": FULL_MATCH, "intervention": NO_INTERVENTION, "rules": DEFAULT_RULES}
 SLICE_KEYS = ("dump", "model", "protocol", "intervention", "rules")
 
 
@@ -97,7 +98,7 @@ def load_slice(wh: Warehouse, values: dict[str, str], reference_dir: Path | None
         run,
     )
     out.paper = paper_section(wh, values, reference_dir, run)
-    if values["protocol"] == "full-match" and out.paper.reference.p_at_1:
+    if values["protocol"] == FULL_MATCH and out.paper.reference.p_at_1:
         out.reference_name, out.reference = out.paper.reference.model_name, out.paper.reference.p_at_1
     return out
 
@@ -105,7 +106,7 @@ def load_slice(wh: Warehouse, values: dict[str, str], reference_dir: Path | None
 def paper_section(wh: Warehouse, values: dict[str, str], reference_dir: Path | None, run: dict) -> PaperSection:
     """The slice under every rule set classified for it (default first), with the reference figures."""
     others = {k: v for k, v in values.items() if k != "rules"}
-    found = sorted(wh.partitions(LANGUAGE_STATS, **others), key=lambda v: (v["rules"] != "default", v["rules"]))
+    found = sorted(wh.partitions(LANGUAGE_STATS, **others), key=lambda v: (v["rules"] != DEFAULT_RULES, v["rules"]))
     sets = [
         RuleSet(
             v["rules"],
@@ -123,7 +124,7 @@ def paper_section(wh: Warehouse, values: dict[str, str], reference_dir: Path | N
             f"traced dump {values['dump']} (presence tokenizer {tokenizer or 'none'}), so the presence figures "
             "(Fig. 6, Fig. 7) are not comparable with the paper's even where its values are known."
         )
-    if values["protocol"] != "full-match":
+    if values["protocol"] != FULL_MATCH:
         section.notes.append(f"The paper's P@1 is full-match; this slice is {values['protocol']}.")
     return section
 

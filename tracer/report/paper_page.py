@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from schemas.values import CANDIDATES
 from tracer.report.page import escape, table
 from tracer.report.paper import (
     FIG3_LANGUAGES,
@@ -154,7 +155,7 @@ def _relations(rs: RuleSet, protocol: str, csv_dir: Path, write_csv: WriteCsv) -
         None,
     )
     note = "Micro: over facts. Macro: the mean of the relations' P@1, without date_of_birth."
-    if protocol == "candidates":
+    if protocol == CANDIDATES:
         note += " mLAMA's published typed-querying (TyQ) numbers are the macro ones."
     return (
         "<h3>P@1 micro and macro over relations</h3>"

@@ -32,7 +32,7 @@ from schemas.tables import (
     PREDICTIONS,
     QUARANTINE,
 )
-from schemas.values import PROTOCOLS
+from schemas.values import FULL_MATCH, PROTOCOLS
 from tracer.classify.absent import DEFAULT, FACT_CL, NAMING_CUE_RELATIONS, RULES
 from tracer.classify.inputs import corpus_size
 from tracer.classify.label_tokens import gold_length, stored_tokenizer
@@ -63,7 +63,7 @@ class ClassifyConfig:
         help="probed model: its id in the warehouse (`predictions.model`) or its directory (the id is computed "
         "as the probe does)"
     )
-    protocol: str = option("full-match", help="whose verdict counts as correct", choices=PROTOCOLS)
+    protocol: str = option(FULL_MATCH, help="whose verdict counts as correct", choices=PROTOCOLS)
     rules: str = option(
         DEFAULT,
         help="`default`, or `fact-cl` for the authors' rules end to end (presence by fact-cl matching, the "
@@ -418,4 +418,4 @@ class ClassifyStage(Stage):
             f"neurons), {totals['undecided']:,} undecided; cross-lingual test at alpha {cfg.alpha:g}: "
             f"{calibration['significant']:,} of {calibration['tested']:,} facts with a partner language"
         )
-        return self.finish(run, message, published)
+        return self.finish(run, message, published, quarantined)
