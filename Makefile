@@ -8,7 +8,7 @@ EXTRAS := spark,query,report,probing,dev
 # The project's shared data (real dumps, tokenizers, the paper's reference figures), read in place.
 export FACTRACE_SHARED_DATA ?= $(abspath ../shared/data)
 
-.PHONY: venv demo test test-fast lint docs outputs bench clean java browser
+.PHONY: venv demo test test-fast lint docs outputs bench clean java browser dist
 
 $(STAMP): setup.cfg pyproject.toml requirements/constraints.txt
 	@$(MAKE) --no-print-directory java
@@ -38,7 +38,7 @@ browser:
 demo: venv
 	$(BIN)/factrace demo --warehouse demo-warehouse
 
-test: venv browser
+test: venv browser $(PACKED_ENV)
 	$(BIN)/ruff check .
 	$(BIN)/python -m schemas.docs | diff -u docs/tables.md - || { echo "docs/tables.md is stale: run 'make docs'"; exit 1; }
 	$(BIN)/python -m pytest
@@ -59,6 +59,26 @@ outputs: venv
 	  tests/realdata/test_shared_dumps.py::test_the_readmes_truncated_dump_output \
 	  tests/realdata/test_trace_shared.py -k "readme or demo"
 
+# What executors run: factrace's wheel and a packed virtual environment with it and its dependencies
+# (spark-submit --archives dist/factrace-env.tar.gz#env, PYSPARK_PYTHON=./env/bin/python). DIST_EXTRAS=probing
+# adds torch and transformers, for executors that probe. Rebuilt when the code or the dependencies change.
+DIST := dist
+PACKED_ENV := $(DIST)/factrace-env.tar.gz
+DIST_EXTRAS ?=
+DIST_SOURCES := setup.cfg pyproject.toml requirements/constraints.txt $(shell find tracer probing schemas jobs -type f \( -name '*.py' -o -name '*.xml' -o -name '*.jsonl' -o -name '*.tsv' -o -name '*.properties' \) 2>/dev/null)
+
+dist: $(PACKED_ENV)
+
+$(PACKED_ENV): $(STAMP) $(DIST_SOURCES)
+	rm -rf $(DIST)
+	$(BIN)/pip wheel --quiet --no-deps -w $(DIST) .
+	$(PYTHON) -m venv $(DIST)/env
+	$(DIST)/env/bin/pip install --quiet --upgrade pip
+	$(DIST)/env/bin/pip install --quiet -c requirements/constraints.txt "$$(ls $(DIST)/factrace-*.whl)$(if $(DIST_EXTRAS),[$(DIST_EXTRAS)])"
+	$(BIN)/venv-pack --quiet --prefix $(DIST)/env --output $(PACKED_ENV)
+	rm -rf $(DIST)/env
+	@echo "dist: $$(ls $(DIST)/factrace-*.whl) and $(PACKED_ENV) ($$(du -h $(PACKED_ENV) | cut -f1))"
+
 bench: venv
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/segment.py
@@ -69,4 +89,4 @@ bench: venv
 	$(BIN)/python bench/paper_differences.py
 
 clean:
-	rm -rf $(VENV) demo-warehouse .pytest_cache bench/.venvs
+	rm -rf $(VENV) demo-warehouse .pytest_cache bench/.venvs $(DIST)

@@ -7,7 +7,7 @@ import pyarrow as pa
 from schemas.arrow import arrow_schema
 from schemas.tables import FACT_PRESENCE, FACTS, NEURONS, PAGES, PREDICTIONS, SEGMENTS
 from tracer.demo import build_wordpiece
-from tracer.warehouse import Warehouse, write_table
+from tracer.warehouse import Warehouse
 
 MODEL, DUMP, TOK = "tiny-0123456789", "20260101", "tok-abcdef0123"
 #          uuid    relation subject  object   correct by language    neurons by language
@@ -33,7 +33,7 @@ PRESENT = {
 
 
 def put(wh: Warehouse, table, values: dict, rows: list[dict]) -> None:
-    write_table(wh.partition_dir(table, values) / "part-00000.parquet", pa.Table.from_pylist(rows, arrow_schema(table)))
+    wh.put(table, values, pa.Table.from_pylist(rows, arrow_schema(table)))
 
 
 def build_warehouse(root: Path, model: str = MODEL, rule_sets: tuple[str, ...] = ("default",)) -> Warehouse:

@@ -87,3 +87,21 @@ def write_mlama(root: Path, lang: str, relations: dict[str, list[tuple[str, str]
         rows = [json.dumps({"relation": r, "template": "[X] is related to [Y] ."}) for r in relations]
         (directory / "templates.jsonl").write_text("".join(r + "\n" for r in rows), encoding="utf-8")
     return directory
+
+
+def damage_a_published_file(wh, table, values: dict, name: str) -> str:
+    """Publish the partition again with one more (empty) file called ``name``, then overwrite that file with bytes
+    that are not Parquet: a file damaged on disk after its commit. Returns its path."""
+    import pyarrow.parquet as pq
+
+    from tracer import storage
+    from tracer.warehouse import write_table
+
+    rows = pq.read_table(wh.files(table, values)[0])
+    staged = wh.staged_partition("damaged", table, values)
+    write_table(storage.join(staged, "part-000-00000.parquet"), rows)
+    write_table(storage.join(staged, name), rows.slice(0, 0))
+    wh.publish("damaged", [(table, values)])
+    [damaged] = [f for f in wh.files(table, values) if f.endswith(name)]
+    storage.write_bytes(damaged, b"PAR1 this is not parquet")
+    return damaged

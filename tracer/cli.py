@@ -19,6 +19,7 @@ from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.stages.probe import ProbeConfig
 from tracer.stages.segment import SegmentConfig, SegmentStage
 from tracer.stages.trace import TraceConfig, TraceStage
+from tracer.vacuum import VacuumConfig, run_vacuum
 
 log = logging.getLogger("factrace")
 
@@ -69,6 +70,10 @@ def _query(config: QueryConfig, master: str | None = None) -> str:
     return run_query(config)
 
 
+def _vacuum(config: VacuumConfig, master: str | None = None) -> str:
+    return run_vacuum(config)
+
+
 def _report(config: ReportConfig, master: str | None = None) -> str:
     from tracer.report.build import run_report
 
@@ -78,7 +83,7 @@ def _report(config: ReportConfig, master: str | None = None) -> str:
 def _demo(args: argparse.Namespace) -> str:
     from tracer.demo import run_demo
 
-    return run_demo(args.warehouse, args.master)
+    return run_demo(args.warehouse, args.master, args.work)
 
 
 COMMANDS: dict[str, tuple[str, type | None, Callable]] = {
@@ -94,11 +99,16 @@ COMMANDS: dict[str, tuple[str, type | None, Callable]] = {
     ),
     "report": ("the classified tables -> one offline HTML report with its CSVs", ReportConfig, _report),
     "query": ("run SQL over the warehouse tables in embedded DuckDB", QueryConfig, _query),
+    "vacuum": (
+        "delete files no kept table version needs (and those of runs that never published)",
+        VacuumConfig,
+        _vacuum,
+    ),
     "demo": ("run every stage that exists on the bundled sample", None, _demo),
 }
 
 
-NO_SPARK = ("report", "query")  # commands that never start Spark: no --master
+NO_SPARK = ("report", "query", "vacuum")  # commands that never start Spark: no --master
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,7 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
             add_arguments(p, config_cls)
         else:
             p.add_argument(
-                "--warehouse", default="demo-warehouse", help="warehouse directory (default: demo-warehouse)"
+                "--warehouse", default="demo-warehouse", help="warehouse path or URI (default: demo-warehouse)"
+            )
+            p.add_argument(
+                "--work", default=None, help="local directory for the demo's model and report (default: the warehouse)"
             )
         if name not in NO_SPARK:
             p.add_argument(

@@ -23,6 +23,8 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
 from schemas.tables import FACTS, PAGES
 from schemas.values import CANDIDATES, DEFAULT_RULES, FACT_CL, FULL_MATCH, RULE_SETS
+from tracer import storage
+from tracer.errors import ConfigError
 from tracer.matching.language import MODES
 from tracer.report.build import ReportConfig, run_report
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
@@ -90,25 +92,32 @@ def build_wordpiece(texts: list[str], path: Path, words: int = 1500, chars: int 
     return path
 
 
-def _train_model(wh: Warehouse, tokenizer: Path) -> Path:
+def _train_model(wh: Warehouse, tokenizer: Path, work: Path) -> Path:
     """The demo's tiny BERT, trained on the queries listed in ``demo_data/taught.tsv`` (a few seconds)."""
     from probing.demo_model import read_taught, train_demo_model
 
     columns = ["uuid", "relation", "subject_label", "object_label", "template"]
     facts = {v["lang"]: wh.read(FACTS, columns, **v).to_pylist() for v in wh.partitions(FACTS)}
-    return train_demo_model(wh.root / "demo-model", tokenizer, facts, read_taught(DEMO_DATA / "taught.tsv"))
+    return train_demo_model(work / "demo-model", tokenizer, facts, read_taught(DEMO_DATA / "taught.tsv"))
 
 
-def run_demo(warehouse: str, master: str | None = None) -> str:
+def run_demo(warehouse: str, master: str | None = None, work: str | None = None) -> str:
+    """The whole pipeline on the bundled sample. The demo's tokenizer, model and report are local files: they go
+    under ``work``, by default inside the warehouse when it is a local directory."""
     from tracer.spark.runner import SparkRunner
     from tracer.spark.session import spark_session
     from tracer.stages.probe import ProbeStage
 
-    root = Path(warehouse)
-    shutil.rmtree(root, ignore_errors=True)
+    warehouse = storage.normalize(warehouse)
+    if not work and not storage.is_local(warehouse):
+        raise ConfigError(f"--work DIR: a local directory for the demo's model and report ({warehouse} is not local)")
+    root = Path(work) if work else Path(warehouse)
+    storage.delete_dir(warehouse)
+    if work:
+        shutil.rmtree(root, ignore_errors=True)
     runner = SparkRunner(spark_session("demo", master))
     lines = [ExtractStage(ExtractConfig(dumps=sample_dumps(), warehouse=warehouse), runner).run().message]
-    wh = Warehouse(root)
+    wh = Warehouse(warehouse)
     texts = [
         t
         for values in wh.partitions(PAGES)
@@ -122,7 +131,7 @@ def run_demo(warehouse: str, master: str | None = None) -> str:
     lines.append(FactsStage(FactsConfig(mlama=str(DEMO_DATA / "mlama"), warehouse=warehouse), runner).run().message)
     for mode in MODES:
         lines.append(TraceStage(TraceConfig(warehouse=warehouse, mode=mode), runner).run().message)
-    model = _train_model(wh, tokenizer)
+    model = _train_model(wh, tokenizer, root)
     for rules, protocols in ((DEFAULT_RULES, [FULL_MATCH, CANDIDATES]), (FACT_CL, [FULL_MATCH])):
         probe = ProbeConfig(
             model=str(model), warehouse=warehouse, protocol=protocols, neurons=True, top_k=TOP_K, spark_tasks=1,
@@ -135,8 +144,7 @@ def run_demo(warehouse: str, master: str | None = None) -> str:
         lines.append(ClassifyStage(classify, runner).run().message)
     lines.append(run_report(ReportConfig(warehouse=warehouse, out=str(root / "report"))))
     lines.append(
-        f"tables written under {root}: "
-        + ", ".join(sorted(p.name for p in wh.root.iterdir() if not p.name.startswith(("_", "demo-", "report"))))
+        f"tables written under {warehouse}: " + ", ".join(sorted(t.name for t in Warehouse(warehouse).tables()))
     )
     lines.append(f'try: factrace query "{CLASSES_QUERY}" --warehouse {warehouse}')
     return "\n".join(lines)

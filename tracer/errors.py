@@ -3,7 +3,8 @@
 Exit codes (README, "Exit codes"): 0 done (records may have been quarantined); 2 a bad argument
 or configuration value; 3 an input is missing or is not what it should be; 4 the inputs held no
 usable record; 5 the warehouse holds something this factrace cannot use or must not publish;
-6 an optional package is missing; 7 a task failed on an executor; 70 an internal error (a bug);
+6 an optional package is missing; 7 a task failed on an executor; 8 a store could not be reached,
+read or written (a bucket, credentials, permissions, a full disk); 70 an internal error (a bug);
 130 interrupted (Ctrl-C).
 """
 
@@ -68,6 +69,13 @@ class TaskFailed(FactraceError):
     def __init__(self, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.detail = detail
+
+
+class StorageError(FactraceError):
+    """A location could not be reached, read or written: the message names it and the operation.
+    Nothing was published; the same command succeeds once the store is fixed."""
+
+    exit_code = 8
 
 
 class Interrupted(FactraceError):

@@ -18,6 +18,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tracer import storage
+from tracer.errors import FactraceError
+
 log = logging.getLogger("factrace.progress")
 
 
@@ -95,6 +98,7 @@ class Progress:
 def row_count(parquet_file: str | Path) -> int:
     """Rows of a Parquet file from its footer (0 when it cannot be read: its task will say why)."""
     try:
-        return pq.ParquetFile(parquet_file).metadata.num_rows
-    except (OSError, ValueError, pa.ArrowException):
+        with storage.open_input(str(parquet_file)) as f:
+            return pq.ParquetFile(f).metadata.num_rows
+    except (OSError, ValueError, pa.ArrowException, FactraceError):
         return 0

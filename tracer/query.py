@@ -3,6 +3,8 @@
 ``<table>`` shows the latest snapshot: for tables partitioned by ``dump``, only the newest dump of
 each group of the other partition values (e.g. per wiki); ``<table>_all`` shows every snapshot.
 Dated dumps (``YYYYMMDD``) are newer than ``undated`` and other labels; labels compare as text.
+``--as-of`` reads every table at the Delta version it had at that time; ``table_versions`` lists
+the commits (the run that made each).
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ import json
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
+import pyarrow as pa
+
+from schemas.arrow import arrow_schema
 from schemas.duckdb import empty_select
-from schemas.tables import TABLES, Table
+from schemas.tables import RUNS, TABLES, Table
+from tracer import storage
 from tracer.config import option, require
 from tracer.errors import ConfigError, DependencyMissing, InputNotFound
 from tracer.warehouse import Warehouse
@@ -28,10 +34,11 @@ MAX_CELL = 60
 @dataclass
 class QueryConfig:
     sql: str = option(help="one SQL statement; tables are views named as in docs/tables.md", positional=True)
-    warehouse: str = option(help="warehouse directory")
+    warehouse: str = option(help="warehouse: a path or URI (s3://, gs://, hdfs://, abfs://, file://)")
     format: str = option("table", help="output format", choices=FORMATS)
     all_snapshots: bool = option(False, help="make <table> show every dump, not only the latest")
     max_rows: int = option(100, help="most rows printed in table format (csv and json print all)")
+    as_of: str = option("", help="read the tables as they were at this time (ISO 8601, UTC unless zoned) or run id")
 
     def __post_init__(self) -> None:
         require(bool(self.sql.strip()), "give one SQL statement")
@@ -53,46 +60,95 @@ def latest_partitions(table: Table, partitions: list[dict[str, str]]) -> list[di
     return sorted(latest, key=lambda v: sorted(v.items()))
 
 
-def _files(wh: Warehouse, table: Table, latest: bool) -> list[Path]:
-    if not table.partitions:
-        return sorted(wh.table_dir(table).glob("part-*.parquet"))
-    partitions = wh.partitions(table)
+def _files(wh: Warehouse, table: Table, latest: bool) -> list[str]:
+    partitions = wh.partitions(table) if table.partitions else [{}]
     if latest:
         partitions = latest_partitions(table, partitions)
     return [path for values in partitions for path in wh.files(table, values)]
 
 
-def connect(warehouse: str | Path, all_snapshots: bool = False):  # noqa: ANN201 - duckdb is optional
-    """An in-memory DuckDB connection with ``<table>`` and ``<table>_all`` views over the warehouse."""
+def parse_as_of(text: str, warehouse: str) -> datetime | None:
+    """``--as-of``: an ISO 8601 time (UTC unless it names a zone), or a run id (the time that run finished)."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except ValueError:
+        pass
+    runs = Warehouse(warehouse).read(RUNS, ["run_id", "finished_at", "status"]).to_pylist()
+    found = [r for r in runs if r["run_id"] == text]
+    if not found:
+        raise ConfigError(f"--as-of {text!r} is neither an ISO 8601 time (2026-11-25T17:00) nor a run id in runs")
+    return found[0]["finished_at"] + timedelta(milliseconds=1)
+
+
+def connect(warehouse: str, all_snapshots: bool = False, as_of: datetime | None = None):  # noqa: ANN201
+    """An in-memory DuckDB connection with ``<table>`` and ``<table>_all`` views over the warehouse (as it was at
+    ``as_of``, if given), and ``table_versions``: every table's commits."""
     try:
         import duckdb
     except ImportError as err:
         raise DependencyMissing("factrace query needs DuckDB: pip install 'factrace[query]'") from err
-    wh = Warehouse(warehouse)
+    wh = Warehouse(warehouse, as_of, pinned=True)
     wh.must_exist()
-    if not any(_files(wh, table, latest=False) for table in TABLES.values()):
-        raise InputNotFound(f"warehouse {wh.root} holds no table yet: run a stage first (factrace extract or facts)")
+    present = wh.tables()
+    if not present:
+        when = f" as of {as_of:%Y-%m-%d %H:%M:%S %Z}" if as_of else " yet"
+        raise InputNotFound(f"warehouse {wh.root} holds no table{when}: run a stage first (factrace extract or facts)")
     con = duckdb.connect()
     for table in TABLES.values():
         for name, latest in ((table.name, not all_snapshots), (f"{table.name}_all", False)):
-            con.execute(f'CREATE VIEW "{name}" AS {_select(wh, table, latest)}')
+            files = _files(wh, table, latest) if table in present else []
+            if files:
+                con.register(f"_{name}_data", _dataset(wh, table, files))
+                con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM "_{name}_data"')
+            else:
+                con.execute(f'CREATE VIEW "{name}" AS {empty_select(table)}')
+    con.register("_table_versions", _versions(wh, present))
+    con.execute('CREATE VIEW "table_versions" AS SELECT * FROM "_table_versions"')
     return con
 
 
-def _select(wh: Warehouse, table: Table, latest: bool) -> str:
-    files = _files(wh, table, latest)
-    if not files:
-        return empty_select(table)
-    paths = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
-    types = ", ".join(f"'{p}': 'VARCHAR'" for p in table.partition_names)
-    hive = f", hive_partitioning = true, hive_types = {{{types}}}" if table.partitions else ""
-    return f"SELECT * FROM read_parquet([{paths}], union_by_name = true{hive})"
+def _dataset(wh: Warehouse, table: Table, files: list[str]):
+    """The files as one Arrow dataset (DuckDB scans it lazily, on any store pyarrow reaches), partition columns
+    from the paths, typed as strings."""
+    import pyarrow.dataset as ds
+
+    fs, base = storage.resolve(wh.table_uri(table))
+    paths = [storage.resolve(f)[1] for f in files]
+    names = table.partition_names
+    partitioning = ds.partitioning(pa.schema([(p, pa.string()) for p in names]), flavor="hive") if names else None
+    schema = arrow_schema(table, with_partitions=True)
+    return ds.dataset(paths, schema=schema, format="parquet", filesystem=fs, partitioning=partitioning,
+                      partition_base_dir=base)  # fmt: skip
+
+
+def _versions(wh: Warehouse, tables: list[Table]) -> pa.Table:
+    rows = []
+    for table in tables:
+        for commit in wh.history(table):
+            stamp = commit.get("timestamp")
+            rows.append(
+                {
+                    "table_name": table.name,
+                    "version": commit.get("version"),
+                    "committed_at": datetime.fromtimestamp(stamp / 1000, UTC) if stamp else None,
+                    "operation": commit.get("operation"),
+                    "run_id": commit.get("factrace.run_id"),
+                }
+            )
+    schema = pa.schema(
+        [("table_name", pa.string()), ("version", pa.int64()), ("committed_at", pa.timestamp("ms", tz="UTC")),
+         ("operation", pa.string()), ("run_id", pa.string())]
+    )  # fmt: skip
+    return pa.Table.from_pylist(sorted(rows, key=lambda r: (r["table_name"], r["version"])), schema=schema)
 
 
 def run_query(config: QueryConfig) -> str:
     import duckdb
 
-    con = connect(config.warehouse, config.all_snapshots)
+    con = connect(config.warehouse, config.all_snapshots, parse_as_of(config.as_of, config.warehouse))
     try:
         statements = con.extract_statements(config.sql)
         if len(statements) != 1:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,9 +13,8 @@ import pyarrow as pa
 
 from schemas.arrow import arrow_schema
 from schemas.tables import RUNS
-from tracer import __version__
-from tracer.errors import DuplicateKeys
-from tracer.warehouse import Warehouse, write_table
+from tracer import __version__, storage
+from tracer.warehouse import Warehouse
 
 
 def new_run_id(stage: str) -> str:
@@ -24,12 +22,14 @@ def new_run_id(stage: str) -> str:
 
 
 def file_digest(path: str | Path, chunk: int = 8 << 20) -> dict:
-    """Path, size and SHA-256 of an input file."""
+    """Path, size and SHA-256 of an input file (local or on a store)."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    size = 0
+    with storage.open_input(str(path)) as f:
         while block := f.read(chunk):
             h.update(block)
-    return {"path": str(path), "bytes": os.path.getsize(path), "sha256": h.hexdigest()}
+            size += len(block)
+    return {"path": str(path), "bytes": size, "sha256": h.hexdigest()}
 
 
 @dataclass
@@ -77,10 +77,7 @@ class RunRecord:
             "message": message,
             "factrace_version": __version__,
         }
-        path = warehouse.table_dir(RUNS) / f"part-{self.run_id}.parquet"
-        if path.exists():  # the key of runs is run_id: one file per run keeps it unique
-            raise DuplicateKeys(f"runs: a row for run {self.run_id} exists already; a run is recorded once")
-        write_table(path, pa.Table.from_pylist([row], schema=arrow_schema(RUNS)))
+        warehouse.append(self.run_id, RUNS, pa.Table.from_pylist([row], schema=arrow_schema(RUNS)))
         self.written = True
         return row
 

@@ -8,13 +8,13 @@ import pytest
 import tracer.spark.session
 from schemas import PAGES, PREDICTIONS, QUARANTINE, RUNS, SEGMENTS
 from schemas.arrow import arrow_schema
-from tests.helpers import dump_xml, page_xml, train_wordpiece, write_dump, write_mlama
+from tests.helpers import damage_a_published_file, dump_xml, page_xml, train_wordpiece, write_dump, write_mlama
 from tracer.cli import main
 from tracer.stages.common import LocalRunner
 from tracer.stages.extract import ExtractConfig, ExtractStage
 from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.stages.segment import SegmentConfig, SegmentStage
-from tracer.warehouse import Warehouse, write_table
+from tracer.warehouse import Warehouse
 
 PAGES_XML = [page_xml(i, f"Town {i}", f"Town {i} lies in Region {i % 3}. " * 20) for i in range(1, 6)]
 
@@ -107,10 +107,7 @@ def test_classify_lists_the_probed_model_ids(no_spark, warehouse, capsys):
     assert "probed model ids: none (run factrace probe first)" in error_line(capsys)
     values = {"model": "tiny-1234", "lang": "test", "protocol": "full-match", "intervention": "none"}
     values["rules"] = "default"
-    write_table(
-        Warehouse(warehouse).partition_dir(PREDICTIONS, values) / "part-00000.parquet",
-        arrow_schema(PREDICTIONS).empty_table(),
-    )
+    Warehouse(str(warehouse)).put(PREDICTIONS, values, arrow_schema(PREDICTIONS).empty_table())
     assert main(["classify", "--warehouse", str(warehouse), "--model", "nope"]) == 3
     assert "probed model ids: tiny-1234" in error_line(capsys)
 
@@ -129,8 +126,7 @@ def test_query_refuses_an_empty_warehouse_and_two_statements(no_spark, warehouse
 def test_a_corrupt_pages_file_is_quarantined_and_the_rest_segmented(warehouse, tokenizer, tmp_path):
     wh = Warehouse(warehouse)
     values = wh.partitions(PAGES)[0]
-    good = wh.files(PAGES, values)[0]
-    (good.parent / "part-999-00000.parquet").write_bytes(b"PAR1 this is not parquet")
+    damage_a_published_file(wh, PAGES, values, "part-999-00000.parquet")
     result = SegmentStage(SegmentConfig(warehouse=str(warehouse), tokenizer=str(tokenizer)), LocalRunner()).run()
     assert "5 pages ->" in result.message and "1 quarantined (1 unreadable_pages)" in result.message
     [problem] = [q for q in wh.read(QUARANTINE).to_pylist() if q["stage"] == "segment"]

@@ -1,5 +1,8 @@
 """``spark-submit jobs/*.py`` on a standalone cluster on loopback writes the same tables as the stages run
-in-process (local-mode Spark through the same code is covered by the CLI tests)."""
+in-process (local-mode Spark through the same code is covered by the CLI tests), with the warehouse on local
+disk and in an S3 bucket. The master and worker start with ``jobs/cluster/spark-daemon.sh``, as the Slurm
+script starts them, and executors run the packed environment of ``make dist``, where factrace is installed
+from its wheel: the executors do not see this checkout or its virtual environment."""
 
 from __future__ import annotations
 
@@ -24,7 +27,9 @@ from tracer.stages.trace import TraceConfig, TraceStage
 from tracer.warehouse import Warehouse
 
 SPARK_BIN = Path(pyspark.__file__).parent / "bin"
-pytestmark = pytest.mark.cluster
+DAEMON = REPO / "jobs" / "cluster" / "spark-daemon.sh"
+PACKED_ENV = REPO / "dist" / "factrace-env.tar.gz"
+pytestmark = [pytest.mark.cluster, pytest.mark.s3]
 
 
 def free_port() -> int:
@@ -36,7 +41,8 @@ def free_port() -> int:
 def env() -> dict[str, str]:
     return {
         **os.environ,
-        "PYSPARK_PYTHON": sys.executable,
+        "SPARK_HOME": str(SPARK_BIN.parent),
+        "PYSPARK_PYTHON": "./env/bin/python",  # the executors' Python: the packed environment's
         "PYSPARK_DRIVER_PYTHON": sys.executable,
         "SPARK_LOCAL_IP": "127.0.0.1",
         "SPARK_LOG_DIR": os.environ.get("SPARK_LOG_DIR", "/tmp/factrace-spark-logs"),
@@ -44,13 +50,19 @@ def env() -> dict[str, str]:
 
 
 def submit(master: str, job: str, *args: str) -> str:
-    cmd = [str(SPARK_BIN / "spark-submit"), "--master", master, str(REPO / "jobs" / job), *args]
+    """The README's cluster command: the packed environment shipped with --archives, unpacked as ./env."""
+    if not PACKED_ENV.is_file():
+        pytest.fail(f"{PACKED_ENV.relative_to(REPO)} is missing: 'make dist' builds it ('make test' does)")
+    cmd = [
+        str(SPARK_BIN / "spark-submit"), "--master", master, "--archives", f"{PACKED_ENV}#env",
+        str(REPO / "jobs" / job), *args,
+    ]  # fmt: skip
     proc = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
 
 
-def run_all_stages(master: str, dump: Path, tok: Path, mlama: Path, wh: Path) -> tuple[list, list, list]:
+def run_all_stages(master: str, dump: Path, tok: Path, mlama: Path, wh: str) -> tuple[list, list, list]:
     out = submit(master, "extract.py", str(dump), "--warehouse", str(wh), "--split-mb", "0.002")
     assert "extract: 40 pages written" in out
     out = submit(master, "segment.py", "--warehouse", str(wh), "--tokenizer", str(tok), "--max-tokens", "48")
@@ -70,8 +82,8 @@ def run_in_process(dump: Path, tok: Path, mlama: Path, wh: Path) -> tuple[list, 
     return tables(wh)
 
 
-def tables(wh: Path) -> tuple[list, list, list]:
-    w = Warehouse(wh)
+def tables(wh: Path | str) -> tuple[list, list, list]:
+    w = Warehouse(str(wh))
     key = lambda r: (r["page_id"], r.get("seg_no", 0))  # noqa: E731
     presence = sorted(w.read(FACT_PRESENCE).to_pylist(), key=lambda r: r["uuid"])
     return sorted(w.read(PAGES).to_pylist(), key=key), sorted(w.read(SEGMENTS).to_pylist(), key=key), presence
@@ -87,7 +99,7 @@ class StandaloneCluster:
 
     def _start(self, name: str, *args: str) -> Path:
         log = self.workdir / f"{name}.log"
-        cmd = [str(SPARK_BIN / "spark-class"), *args]
+        cmd = [str(DAEMON), *args]
         self.procs.append(subprocess.Popen(cmd, env=env(), stdout=log.open("w"), stderr=subprocess.STDOUT))
         return log
 
@@ -102,17 +114,11 @@ class StandaloneCluster:
         raise RuntimeError(f"{log.name} never said {text!r}:\n{log.read_text(errors='replace')[-3000:]}")
 
     def __enter__(self) -> str:
-        master = self._start(
-            "master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-            "--port", str(self.port), "--webui-port", str(free_port()),
-        )  # fmt: skip
+        master = self._start("master", "master", "127.0.0.1", str(self.port), str(free_port()))
         self._wait(master, "I have been elected leader")
         url = f"spark://127.0.0.1:{self.port}"
-        worker = self._start(
-            "worker", "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1",
-            "--cores", "2", "--memory", "2g", "--webui-port", str(free_port()),
-            "--work-dir", str(self.workdir / "work"),
-        )  # fmt: skip
+        work = str(self.workdir / "work")
+        worker = self._start("worker", "worker", url, "127.0.0.1", "2", "2g", work, str(free_port()))
         self._wait(worker, "Successfully registered with master")
         return url
 
@@ -126,7 +132,7 @@ class StandaloneCluster:
                 p.kill()
 
 
-def test_spark_submit_on_a_standalone_cluster_equals_the_stages_in_process(tmp_path):
+def test_spark_submit_on_a_standalone_cluster_equals_the_stages_in_process(tmp_path, s3_bucket):
     pages = [page_xml(i, f"Town {i}", f"Town {i} lies in [[Region {i % 3}]]. " * 300) for i in range(1, 41)]
     dump = write_dump(tmp_path / "testwiki-20240101-pages-articles.xml.bz2", dump_xml(pages), compress=True)
     tok = tmp_path / "tok.json"
@@ -138,7 +144,9 @@ def test_spark_submit_on_a_standalone_cluster_equals_the_stages_in_process(tmp_p
 
     local = run_in_process(dump, tok, mlama, tmp_path / "wh-local")
     with StandaloneCluster(tmp_path) as url:
-        cluster = run_all_stages(url, dump, tok, mlama, tmp_path / "wh-cluster")
+        cluster = run_all_stages(url, dump, tok, mlama, str(tmp_path / "wh-cluster"))
+        in_bucket = run_all_stages(url, dump, tok, mlama, f"{s3_bucket}/cluster")
     assert cluster[0] == local[0] and len(local[0]) == 40
     assert cluster[1] == local[1] and len(local[1]) > 40
     assert cluster[2] == local[2] and [r["present"] for r in local[2]] == [True, True, True, True, False, True]
+    assert in_bucket == local

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from schemas import FACT_PRESENCE, FACTS, PAGES, QUARANTINE, RUNS, SEGMENTS
@@ -16,7 +18,7 @@ from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.stages.segment import SegmentConfig, SegmentStage
 from tracer.stages.trace import TraceConfig, TraceStage
 from tracer.tokenization.loading import load_tokenizer
-from tracer.warehouse import PartWriter, Warehouse
+from tracer.warehouse import Warehouse
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.spark]
 
@@ -57,10 +59,9 @@ def subset(full, spark, xlmr_tokenizer_path, tmp_path_factory):
     for values in source.partitions(PAGES):
         pages = source.read(PAGES, dump=values["dump"], wiki=values["wiki"]).drop_columns(["dump", "wiki"])
         first = sorted(pages.column("page_id").to_pylist())[:SUBSET_PAGES]
-        writer = PartWriter(wh.partition_dir(PAGES, values) / "part-000-00000.parquet", PAGES)
-        writer.extend(r for r in pages.to_pylist() if r["page_id"] in first)
-        writer.close()
-    (wh.root / "facts").symlink_to(source.root / "facts")
+        pages = pages.filter(pc.is_in(pages.column("page_id"), pa.array(first, pa.int64())))
+        wh.put(PAGES, values, pages)
+    (Path(wh.root) / "facts").symlink_to(Path(source.root) / "facts")  # a Delta table's paths are relative
     runner = SparkRunner(spark)
     SegmentStage(SegmentConfig(warehouse=str(wh.root), tokenizer=str(xlmr_tokenizer_path)), runner).run()
     return wh, _trace_both(wh.root, runner)

@@ -6,6 +6,7 @@ import pytest
 
 from schemas.tables import FACT_CLASSES, LANGUAGE_PAIRS, LANGUAGE_STATS, QUARANTINE, RUNS
 from tests.classified import MODEL, build_warehouse
+from tracer import storage
 from tracer.errors import ConfigError, InputNotFound
 from tracer.runs import reconciles
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
@@ -98,7 +99,7 @@ def test_presence_of_another_tokenization_is_used_only_when_named(tmp_path):
 
     wh = build_warehouse(tmp_path / "wh")
     other = build_wordpiece(["Paris Tokyo Japan other words entirely"], tmp_path / "other.json")
-    wh.tokenizer_file(TOK).write_text(other.read_text())
+    storage.write_text(wh.tokenizer_file(TOK), other.read_text())
     with pytest.raises(ConfigError, match=f"fact_presence exists for {TOK}, and none encodes text as the model"):
         classify(wh)
     out = classify(wh, presence_tokenizer=TOK)

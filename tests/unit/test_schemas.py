@@ -41,7 +41,10 @@ def test_a_table_written_with_fewer_partition_levels_is_a_clear_error(tmp_path):
     old = tmp_path / "predictions" / "model=m" / "lang=en" / "protocol=full-match"
     old.mkdir(parents=True)
     (old / "part-00000.parquet").write_bytes(b"")
-    with pytest.raises(SchemaMismatch, match=r"predictions .* has 3 partition level.*expects 5.*older version"):
+    with pytest.raises(
+        SchemaMismatch,
+        match=r"predictions .* has Parquet files in 3 partition level.*no Delta log.*expects 5.*older version",
+    ):
         Warehouse(tmp_path).partitions(PREDICTIONS)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from schemas import FACT_PRESENCE, FACTS, PAGES, QUARANTINE, RUNS, SEGMENTS
-from tests.helpers import train_wordpiece, write_mlama
+from tests.helpers import damage_a_published_file, train_wordpiece, write_mlama
 from tests.reference import SubstringReference, TextReference, TokenReference, reference_presence
+from tracer import storage
 from tracer.errors import InputNotFound
 from tracer.matching.normalize import nfkc_casefold_v1
 from tracer.stages.common import LocalRunner
@@ -35,9 +36,8 @@ def wh(tmp_path_factory):
     root = tmp_path_factory.mktemp("trace-unit")
     w = Warehouse(root)
     for wiki in ("enwiki", "frwiki-no-facts"):
-        writer = PartWriter(
-            w.partition_dir(PAGES, {"dump": "20260101", "wiki": wiki}) / "part-000-00000.parquet", PAGES
-        )
+        values = {"dump": "20260101", "wiki": wiki}
+        writer = PartWriter(storage.join(w.staged_partition("fixture", PAGES, values), "part-000-00000.parquet"), PAGES)
         for page_id, text in PAGES_TEXT.items():
             writer.add(
                 {
@@ -51,6 +51,7 @@ def wh(tmp_path_factory):
                 }
             )
         writer.close()
+        w.publish("fixture", [(PAGES, values)])
     tokenizer = train_wordpiece(list(PAGES_TEXT.values()) * 10, vocab_size=90)
     tokenizer.save(str(root / "wp.json"))
     SegmentStage(
@@ -114,8 +115,7 @@ def test_unreadable_segments_file_is_quarantined_and_absence_becomes_undecided(w
     copy = Warehouse(tmp_path / "wh")
     shutil.copytree(wh.root, copy.root)
     seg = copy.partitions(SEGMENTS, wiki="enwiki")[0]
-    bad = copy.partition_dir(SEGMENTS, seg) / "part-000-00001.parquet"
-    bad.write_bytes(b"PAR1 not really parquet")
+    damage_a_published_file(copy, SEGMENTS, seg, "part-000-00001.parquet")
     result = TraceStage(TraceConfig(warehouse=str(copy.root), mode="text"), LocalRunner()).run()
     assert "1 unreadable segments file(s) quarantined" in result.message
     assert copy.read(QUARANTINE, stage="trace").column("reason").to_pylist() == ["unreadable_segments"]
@@ -144,10 +144,10 @@ def test_readme_queries_run_and_query_views_follow_the_latest_snapshot(wh, tmp_p
         con.execute(sql).fetchall()  # every README query is valid against the real views
     copy = tmp_path / "wh"
     shutil.copytree(wh.root, copy)
-    old = Warehouse(copy).partition_dir(
-        FACT_PRESENCE, Warehouse(copy).partitions(FACT_PRESENCE, match_mode="tokens")[0]
-    )
-    shutil.copytree(old, old.parent.parent.parent.parent / "dump=20250101" / old.relative_to(old.parents[2]))
+    older = Warehouse(str(copy))
+    values = older.partitions(FACT_PRESENCE, match_mode="tokens")[0]
+    rows = older.read(FACT_PRESENCE, **values).drop_columns(FACT_PRESENCE.partition_names)
+    older.put(FACT_PRESENCE, {**values, "dump": "20250101"}, rows)  # an older dump of the same partition
     count = "SELECT count(*) FROM {} WHERE match_mode = 'tokens'"
     assert run_query(QueryConfig(count.format("fact_presence"), str(copy), format="csv")) == "count_star()\n11"
     assert run_query(QueryConfig(count.format("fact_presence_all"), str(copy), format="csv")) == "count_star()\n22"

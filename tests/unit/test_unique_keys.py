@@ -7,6 +7,7 @@ import pytest
 
 from schemas.arrow import arrow_schema
 from schemas.tables import RUNS, TABLES, Table
+from tracer import storage
 from tracer.errors import DuplicateKeys
 from tracer.keys import find_repeats, later_copies, split_rows
 from tracer.runs import RunRecord
@@ -59,19 +60,19 @@ def test_a_repeated_key_is_never_published(tmp_path, table):
     wh = Warehouse(tmp_path / "wh")
     values = partition_values(table)
     staged = wh.staged_partition("run-1", table, values)
-    write_table(staged / "part-00000.parquet", rows(table, [1, 2]))
-    write_table(staged / "part-00001.parquet", rows(table, [3, 2]))  # 2 again, in another task's file
+    write_table(storage.join(staged, "part-00000.parquet"), rows(table, [1, 2]))
+    write_table(storage.join(staged, "part-00001.parquet"), rows(table, [3, 2]))  # 2 again, in another task's file
     with pytest.raises(DuplicateKeys, match=rf"{table.name}/.*1 value\(s\) of the key .* e\.g\. "):
-        wh.publish("run-1", table, values)
-    assert not wh.partition_dir(table, values).exists()
+        wh.publish("run-1", [(table, values)])
+    assert wh.partitions(table) == [] and wh.version(table) is None
 
 
 @pytest.mark.parametrize("table", PARTITIONED, ids=[t.name for t in PARTITIONED])
 def test_distinct_keys_publish(tmp_path, table):
     wh = Warehouse(tmp_path / "wh")
     values = partition_values(table)
-    write_table(wh.staged_partition("run-1", table, values) / "part-00000.parquet", rows(table, [1, 2, 3]))
-    wh.publish("run-1", table, values)
+    write_table(storage.join(wh.staged_partition("run-1", table, values), "part-00000.parquet"), rows(table, [1, 2, 3]))
+    wh.publish("run-1", [(table, values)])
     assert wh.row_count(table, values) == 3
 
 
@@ -79,10 +80,10 @@ def test_a_bad_partition_stops_the_whole_run_before_anything_publishes(tmp_path)
     pages, quarantine = TABLES["pages"], TABLES["quarantine"]
     wh = Warehouse(tmp_path / "wh")
     good, bad = {"dump": "d", "wiki": "a"}, {"dump": "d", "wiki": "b"}
-    write_table(wh.staged_partition("run-1", pages, good) / "part-0.parquet", rows(pages, [1, 2]))
-    write_table(wh.staged_partition("run-1", pages, bad) / "part-0.parquet", rows(pages, [1, 1]))
+    write_table(storage.join(wh.staged_partition("run-1", pages, good), "part-0.parquet"), rows(pages, [1, 2]))
+    write_table(storage.join(wh.staged_partition("run-1", pages, bad), "part-0.parquet"), rows(pages, [1, 1]))
     q = {"dump": "d", "stage": "extract", "scope": "a"}
-    write_table(wh.staged_partition("run-1", quarantine, q) / "part-0.parquet", rows(quarantine, [1]))
+    write_table(storage.join(wh.staged_partition("run-1", quarantine, q), "part-0.parquet"), rows(quarantine, [1]))
     with pytest.raises(DuplicateKeys, match="pages/dump=d/wiki=b"):
         wh.check_staged("run-1")
 
@@ -91,15 +92,15 @@ def test_null_key_values_count_as_equal(tmp_path):
     quarantine = TABLES["quarantine"]
     data = rows(quarantine, [1, 1])
     at = data.column_names.index("record_id")
-    write_table(tmp_path / "part.parquet", data.set_column(at, "record_id", pa.array([None, None], pa.string())))
+    write_table(str(tmp_path / "part.parquet"), data.set_column(at, "record_id", pa.array([None, None], pa.string())))
     assert find_repeats([tmp_path / "part.parquet"], quarantine.key).values == [("1", 1, "1", None)]
 
 
 def test_later_copies_keep_the_first_in_file_then_row_order(tmp_path):
     pages = TABLES["pages"]
     first, second = tmp_path / "part-000.parquet", tmp_path / "part-001.parquet"
-    write_table(first, rows(pages, [5, 1, 5]))
-    write_table(second, rows(pages, [1, 7, 5]))
+    write_table(str(first), rows(pages, [5, 1, 5]))
+    write_table(str(second), rows(pages, [1, 7, 5]))
     later = later_copies([first, second], pages.key)
     assert later == {first: [2], second: [0, 2]}
     kept, taken = split_rows(second, later[second])

@@ -7,6 +7,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas.tables import PAGES, SEGMENTS
+from tracer import storage
 from tracer.classify.stats import Corpus
 from tracer.dumps.naming import wiki_language
 from tracer.warehouse import Warehouse
@@ -24,7 +25,7 @@ def corpus_size(wh: Warehouse, dump: str, lang: str, tokenizer_id: str | None) -
         if wiki_language(values["wiki"]) != lang:
             continue
         for path in wh.files(PAGES, values):
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=4096, columns=["text"]):
+            for batch in pq.ParquetFile(storage.open_input(path)).iter_batches(batch_size=4096, columns=["text"]):
                 text = batch.column("text")
                 pages += len(text)
                 text_bytes += pc.sum(pc.binary_length(pc.cast(text, pa.binary()))).as_py() or 0

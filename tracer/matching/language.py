@@ -7,7 +7,6 @@ starts matching at once.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +17,7 @@ import pyarrow.parquet as pq
 from tokenizers import Tokenizer
 
 from schemas.values import FACT_CL, MATCH_MODES, TEXT, TOKENS
+from tracer import storage
 from tracer.matching.labels import LabelSet, build_label_set
 from tracer.matching.normalize import nfkc_casefold_v1, normalizer, normalizer_name
 from tracer.matching.presence import FactIndex, Partial, partial_of
@@ -73,14 +73,14 @@ def read_facts(facts_file: str) -> pa.Table:
 
 def language_matcher(facts_file: str, lang: str, mode: str, tokenizer_file: str, engine: str) -> LanguageMatcher:
     """Label set and automaton of a language, built once per process (cached on the facts file's identity)."""
-    stat = os.stat(facts_file)
-    return _matcher(facts_file, stat.st_mtime_ns, stat.st_size, lang, mode, tokenizer_file, engine)
+    stat = storage.info(facts_file)
+    return _matcher(facts_file, stat.mtime_ns or 0, stat.size or 0, lang, mode, tokenizer_file, engine)
 
 
 def language_labels(facts_file: str, lang: str, mode: str, tokenizer_file: str) -> LabelSet:
     """Only the label set (what merging partials needs): no automaton is built for it."""
-    stat = os.stat(facts_file)
-    return _labels(facts_file, stat.st_mtime_ns, stat.st_size, lang, mode, tokenizer_file)
+    stat = storage.info(facts_file)
+    return _labels(facts_file, stat.mtime_ns or 0, stat.size or 0, lang, mode, tokenizer_file)
 
 
 @lru_cache(maxsize=8)

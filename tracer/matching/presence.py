@@ -8,14 +8,15 @@ segments were split into files or in which order tasks finished.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from schemas.arrow import EVIDENCE_STRUCT, arrow_schema
 from schemas.tables import FACT_PRESENCE
+from tracer import storage
 from tracer.matching.labels import LabelSet
 
 
@@ -56,13 +57,14 @@ class Partial:
     cooccurrence: np.ndarray  # [facts] int64
     evidence: np.ndarray  # [n, 3] int64: fact, page_id, seg_no (at most k per fact, sorted)
 
-    def save(self, path: Path) -> None:
-        with open(path, "wb") as f:
-            np.savez(f, key_segments=self.key_segments, cooccurrence=self.cooccurrence, evidence=self.evidence)
+    def save(self, path: str) -> None:
+        buffer = io.BytesIO()
+        np.savez(buffer, key_segments=self.key_segments, cooccurrence=self.cooccurrence, evidence=self.evidence)
+        storage.write_bytes(path, buffer.getvalue())
 
     @classmethod
-    def load(cls, path: Path) -> Partial:
-        with np.load(path) as data:
+    def load(cls, path: str) -> Partial:
+        with np.load(io.BytesIO(storage.read_bytes(path))) as data:
             return cls(data["key_segments"], data["cooccurrence"], data["evidence"])
 
 

@@ -37,7 +37,7 @@ def _reference_dir(cfg: ReportConfig) -> Path | None:
 
 
 def run_report(cfg: ReportConfig) -> str:
-    wh = Warehouse(cfg.warehouse)
+    wh = Warehouse(cfg.warehouse, pinned=True)  # one version of every table, even while a run publishes
     values = choose(
         wh,
         dump=cfg.dump or None,

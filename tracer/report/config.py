@@ -21,7 +21,7 @@ def default_reference() -> Path | None:
 
 @dataclass
 class ReportConfig:
-    warehouse: str = option(help="warehouse directory (reads language_stats, language_pairs, fact_classes)")
+    warehouse: str = option(help="warehouse path or URI (reads language_stats, language_pairs, fact_classes)")
     out: str = option(help="directory for report.html and csv/")
     dump: str = option("", help="dump label (default: the only one classified)")
     model: str = option("", help="model id (default: the only one classified)")

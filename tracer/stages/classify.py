@@ -33,6 +33,7 @@ from schemas.tables import (
     QUARANTINE,
 )
 from schemas.values import FULL_MATCH, PROTOCOLS
+from tracer import storage
 from tracer.classify.absent import DEFAULT, FACT_CL, NAMING_CUE_RELATIONS, RULES
 from tracer.classify.inputs import corpus_size
 from tracer.classify.label_tokens import gold_length, stored_tokenizer
@@ -49,7 +50,7 @@ from tracer.runs import RunRecord
 from tracer.stages.common import Stage, StageResult, write_quarantine
 from tracer.stages.facts import NO_DUMP
 from tracer.stages.tasks import ClassifyDone, ClassifyTask, SimilarityDone, SimilarityTask
-from tracer.warehouse import Warehouse, write_table
+from tracer.warehouse import Warehouse, partition_path, write_table
 
 log = logging.getLogger("factrace.classify")
 STAGE = "classify"
@@ -58,7 +59,7 @@ SIMILARITY = "_similarity"
 
 @dataclass
 class ClassifyConfig:
-    warehouse: str = option(help="warehouse directory (reads the probe's and the trace's tables)")
+    warehouse: str = option(help="warehouse path or URI (reads the probe's and the trace's tables)")
     model: str = option(
         help="probed model: its id in the warehouse (`predictions.model`) or its directory (the id is computed "
         "as the probe does)"
@@ -126,7 +127,7 @@ def similarity_task(task: SimilarityTask) -> SimilarityDone:
             "p_value": pa.array(found.p_value, pa.float64()),
         }
     )
-    write_table(Path(task.partial_file), partial)
+    write_table(task.partial_file, partial)
     return SimilarityDone(
         task.lang,
         task.partial_file,
@@ -162,7 +163,7 @@ def classify_task(task: ClassifyTask) -> ClassifyDone:
         task.naming_cues,
         task.rules,
     )
-    write_table(Path(task.classes_dir) / "part-00000.parquet", classes)
+    write_table(storage.join(task.classes_dir, "part-00000.parquet"), classes)
     objects = facts.filter(pc.is_in(facts.column("uuid"), predictions.column("uuid"))).column("object_label")
     lengths = [gold_length(tokenize(label)) for label in objects.to_pylist()]
     corpus = corpus_size(wh, task.dump, lang, task.presence_tokenizer if task.traced else None)
@@ -205,7 +206,7 @@ class ClassifyStage(Stage):
         finally:
             wh.discard_staging(run.run_id)
 
-    def _model(self) -> tuple[str, Path]:
+    def _model(self) -> tuple[str, str]:
         """The model id and the tokenizer file its labels are tokenized with."""
         cfg, wh = self.config, self.warehouse
         if Path(cfg.model).is_dir():
@@ -214,7 +215,7 @@ class ClassifyStage(Stage):
 
             model = model_id(Path(cfg.model))
             return model, wh.keep_tokenizer(model, load_tokenizer(cfg.model).to_json())
-        if not wh.tokenizer_file(cfg.model).exists():
+        if not wh.has_tokenizer(cfg.model):
             probed = sorted({v["model"] for v in wh.partitions(PREDICTIONS)})
             if cfg.model not in probed:
                 raise InputNotFound(
@@ -227,7 +228,7 @@ class ClassifyStage(Stage):
             )
         return cfg.model, wh.tokenizer_file(cfg.model)
 
-    def _presence_tokenizer(self, model_tokenizer: Path) -> str | None:
+    def _presence_tokenizer(self, model_tokenizer: str) -> str | None:
         """The fact_presence tokenizer: the one whose encoding is the model's. Presence traced with another
         tokenization says nothing exact about what the model saw, so it is used only when named."""
         cfg, wh = self.config, self.warehouse
@@ -243,12 +244,11 @@ class ClassifyStage(Stage):
             return None
         from tracer.tokenization.loading import same_encoding
 
-        model_json = model_tokenizer.read_text(encoding="utf-8")
+        model_json = storage.read_text(model_tokenizer)
         same = [
             t
             for t in found
-            if wh.tokenizer_file(t).exists()
-            and same_encoding(wh.tokenizer_file(t).read_text(encoding="utf-8"), model_json)
+            if wh.has_tokenizer(t) and same_encoding(storage.read_text(wh.tokenizer_file(t)), model_json)
         ]
         if len(same) >= 1:
             return same[0]
@@ -274,7 +274,7 @@ class ClassifyStage(Stage):
         self,
         run: RunRecord,
         model: str,
-        tokenizer_file: Path,
+        tokenizer_file: str,
         langs: list[str],
         presence_tokenizer: str | None,
         dumps: list[str],
@@ -282,13 +282,13 @@ class ClassifyStage(Stage):
         cfg, wh = self.config, self.warehouse
         probe = self.probe_values(model)
         neuron_files = {
-            lang: [str(p) for p in wh.files(NEURONS, {**probe, "lang": lang})]
+            lang: wh.files(NEURONS, {**probe, "lang": lang})
             for lang in langs
             if wh.files(NEURONS, {**probe, "lang": lang})
         }
-        partials = wh.staging_dir(run.run_id) / SIMILARITY
+        partials = storage.join(wh.staging_dir(run.run_id), SIMILARITY)
         similarity_tasks = [
-            SimilarityTask(lang, neuron_files, cfg.null_facts, cfg.alpha, str(partials / f"{lang}.parquet"))
+            SimilarityTask(lang, neuron_files, cfg.null_facts, cfg.alpha, storage.join(partials, f"{lang}.parquet"))
             for lang in sorted(neuron_files)
         ]
         log.info("classify: model %s, %d language(s), %d with neurons", model, len(langs), len(neuron_files))
@@ -302,21 +302,21 @@ class ClassifyStage(Stage):
                 out = {"dump": dump, **probe, "lang": lang}
                 tasks.append(
                     ClassifyTask(
-                        warehouse=str(wh.root),
+                        warehouse=wh.root,
                         dump=dump,
                         lang=lang,
-                        source=str(wh.partition_dir(PREDICTIONS, {**probe, "lang": lang}).relative_to(wh.root)),
-                        prediction_files=[str(p) for p in wh.files(PREDICTIONS, {**probe, "lang": lang})],
-                        fact_files=[str(p) for p in wh.files(FACTS, {"lang": lang})],
-                        presence_files=[str(p) for p in presence_files],
+                        source=partition_path(PREDICTIONS, {**probe, "lang": lang}),
+                        prediction_files=wh.files(PREDICTIONS, {**probe, "lang": lang}),
+                        fact_files=wh.files(FACTS, {"lang": lang}),
+                        presence_files=presence_files,
                         traced=bool(presence_files),
                         presence_tokenizer=presence_tokenizer,
                         partial_file=partial_of.get(lang),
-                        model_tokenizer=str(tokenizer_file),
+                        model_tokenizer=tokenizer_file,
                         alpha=cfg.alpha,
                         rules=cfg.rules,
                         naming_cues=list(cfg.naming_cues),
-                        classes_dir=str(wh.staged_partition(run.run_id, FACT_CLASSES, out)),
+                        classes_dir=wh.staged_partition(run.run_id, FACT_CLASSES, out),
                     )
                 )
         classified = self.runner.map(classify_task, tasks, "classify: patterns", Work("languages"))
@@ -352,24 +352,20 @@ class ClassifyStage(Stage):
         ]
         scope = {"dump": NO_DUMP, "stage": STAGE, "scope": ".".join(probe.values())}
         if missing:
-            path = wh.staged_partition(run.run_id, QUARANTINE, scope) / "part-00000.parquet"
+            path = storage.join(wh.staged_partition(run.run_id, QUARANTINE, scope), "part-00000.parquet")
             quarantined.update(write_quarantine(path, missing, run.run_id))
-        published = []
         for dump in dumps:
             values = {"dump": dump, **probe}
             stats = sorted(by_dump[dump], key=lambda s: s["lang"])
             for table, rows in ((LANGUAGE_STATS, stats), (LANGUAGE_PAIRS, pairs)):
-                path = wh.staged_partition(run.run_id, table, values) / "part-00000.parquet"
+                path = storage.join(wh.staged_partition(run.run_id, table, values), "part-00000.parquet")
                 write_table(path, pa.Table.from_pylist(rows, schema=arrow_schema(table)))
         wh.check_staged(run.run_id)
-        for dump in dumps:
-            values = {"dump": dump, **probe}
-            for lang in langs:
-                wh.publish(run.run_id, FACT_CLASSES, {**values, "lang": lang})
-                published.append({**values, "lang": lang})
-            wh.publish(run.run_id, LANGUAGE_STATS, values)
-            wh.publish(run.run_id, LANGUAGE_PAIRS, values)
-        wh.publish(run.run_id, QUARANTINE, scope)
+        published = [{"dump": dump, **probe, "lang": lang} for dump in dumps for lang in langs]
+        replaced = [(FACT_CLASSES, values) for values in published]
+        for table in (LANGUAGE_STATS, LANGUAGE_PAIRS):
+            replaced += [(table, {"dump": dump, **probe}) for dump in dumps]
+        wh.publish(run.run_id, [*replaced, (QUARANTINE, scope)])
         return self._finish(run, model, dumps, by_dump, similar, quarantined, published, correct_sets)
 
     def _finish(

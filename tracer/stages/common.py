@@ -8,7 +8,6 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from schemas.tables import QUARANTINE
@@ -121,7 +120,13 @@ class Stage:
     def _run(self) -> Any:
         raise NotImplementedError
 
+    creates_warehouse = False  # extract and facts may start a new warehouse; the others read one
+
     def run(self) -> Any:
+        """Check the warehouse is there (unless this stage creates it) and writable, before any task runs."""
+        if not self.creates_warehouse:
+            self.warehouse.must_exist()
+        self.warehouse.check_writable()
         try:
             return self._run()
         except KeyboardInterrupt:
@@ -178,7 +183,7 @@ def quarantine_row(q: Quarantined, run_id: str) -> dict:
     return {**asdict(q), "run_id": run_id}
 
 
-def write_quarantine(path: Path, rows: Iterable[Quarantined], run_id: str) -> Counter:
+def write_quarantine(path: str, rows: Iterable[Quarantined], run_id: str) -> Counter:
     """Write quarantined records to one Parquet file; return the count per reason."""
     writer = PartWriter(path, QUARANTINE)
     reasons: Counter = Counter()

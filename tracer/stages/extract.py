@@ -10,18 +10,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.tables import PAGES, QUARANTINE
+from tracer import storage
 from tracer.config import option, require
 from tracer.dumps.page_scanner import DEFAULT_MAX_PAGE_BYTES
 from tracer.dumps.plan import DumpPlan, plan_dump
 from tracer.dumps.splits import STRATEGIES
 from tracer.extraction import PageExtractor
-from tracer.keys import later_copies, parquet_files, split_rows
+from tracer.keys import later_copies, split_rows
 from tracer.progress import Work
 from tracer.records import ExtraDocument, Page, Quarantined, Skipped
 from tracer.runs import RunRecord, file_digest
 from tracer.stages.common import Stage, StageResult, counts_line, quarantine_row, write_quarantine
 from tracer.stages.tasks import DocumentFound, ExtractDone, ExtractTask
-from tracer.warehouse import PartWriter, write_table
+from tracer.warehouse import PartWriter, partition_path, write_table
 
 log = logging.getLogger("factrace.extract")
 STAGE = "extract"
@@ -30,7 +31,7 @@ STAGE = "extract"
 @dataclass
 class ExtractConfig:
     dumps: list[str] = option(help="MediaWiki XML dump files (.xml, .bz2, .gz, .xz)", positional=True)
-    warehouse: str = option(help="warehouse directory")
+    warehouse: str = option(help="warehouse: a path or URI (s3://, gs://, hdfs://, abfs://, file://)")
     wiki: str | None = option(None, help="wiki code for every input (default: <dbname>, file name, <base>)")
     dump: str | None = option(None, help="dump label YYYYMMDD (default: the date in the file name, else 'undated')")
     split_strategy: str = option("auto", help="how to cut a dump into tasks", choices=STRATEGIES)
@@ -52,7 +53,7 @@ def _page_row(page: Page) -> dict:
 def extract_task(task: ExtractTask) -> ExtractDone:
     """Executor side: read one split, write its pages and quarantine files to staging, return counts."""
     extractor = PageExtractor(task.siteinfo, task.max_page_bytes, task.keep_headings, task.key[1])
-    pages = PartWriter(Path(task.pages_dir) / task.part, PAGES)
+    pages = PartWriter(storage.join(task.pages_dir, task.part), PAGES)
     quarantined: list[Quarantined] = []
     skipped: Counter = Counter()
     documents: list[DocumentFound] = []
@@ -67,7 +68,7 @@ def extract_task(task: ExtractTask) -> ExtractDone:
         else:
             quarantined.append(record)
     written = pages.close()
-    reasons = write_quarantine(Path(task.quarantine_dir) / task.part, quarantined, task.run_id)
+    reasons = write_quarantine(storage.join(task.quarantine_dir, task.part), quarantined, task.run_id)
     return ExtractDone(
         task.key, task.input_no, task.part, task.split.label, written, dict(reasons), dict(skipped), documents,
         time.perf_counter() - started,
@@ -89,6 +90,7 @@ def _megabytes(tasks: list[ExtractTask]) -> Work:
 
 class ExtractStage(Stage):
     config: ExtractConfig
+    creates_warehouse = True
 
     def _run(self) -> StageResult:
         cfg = self.config
@@ -139,8 +141,8 @@ class ExtractStage(Stage):
                             input_no=input_no,
                             split=split,
                             siteinfo=plan.siteinfo,
-                            pages_dir=str(wh.staged_partition(run.run_id, PAGES, values)),
-                            quarantine_dir=str(wh.staged_partition(run.run_id, QUARANTINE, qvalues)),
+                            pages_dir=wh.staged_partition(run.run_id, PAGES, values),
+                            quarantine_dir=wh.staged_partition(run.run_id, QUARANTINE, qvalues),
                             max_page_bytes=self.config.max_page_bytes,
                             keep_headings=self.config.keep_headings,
                             run_id=run.run_id,
@@ -165,7 +167,7 @@ class ExtractStage(Stage):
         for rows in again:
             for i in rows:
                 for folder in (tasks[i].pages_dir, tasks[i].quarantine_dir):
-                    (Path(folder) / tasks[i].part).unlink(missing_ok=True)
+                    storage.delete_file(storage.join(folder, tasks[i].part))
             rerun.append(_whole_input([tasks[i] for i in rows]))
         log.warning("extract: %d input(s) hold more than one <mediawiki> document; reading them again whole",
                     len(rerun))  # fmt: skip
@@ -199,22 +201,25 @@ class ExtractStage(Stage):
             problems = problems + copies
             qvalues = {"dump": dump, "stage": STAGE, "scope": wiki}
             if problems:
-                path = wh.staged_partition(run.run_id, QUARANTINE, qvalues) / "part-header.parquet"
+                path = storage.join(wh.staged_partition(run.run_id, QUARANTINE, qvalues), "part-header.parquet")
                 quarantined.update(write_quarantine(path, problems, run.run_id))
         wh.check_staged(run.run_id)
+        replaced = []
         for dump, wiki in sorted(header_problems):
-            qvalues = {"dump": dump, "stage": STAGE, "scope": wiki}
             values = {"dump": dump, "wiki": wiki}
             if per_key[(dump, wiki)]["pages"]:
-                wh.publish(run.run_id, PAGES, values)
+                replaced.append((PAGES, values))
                 published.append(values)
-            wh.publish(run.run_id, QUARANTINE, qvalues)
+        replaced += [
+            (QUARANTINE, {"dump": dump, "stage": STAGE, "scope": wiki}) for dump, wiki in sorted(header_problems)
+        ]
+        wh.publish(run.run_id, replaced)
         run.records_out = sum(c["pages"] for c in per_key.values())
         run.records_quarantined = sum(quarantined.values())
         run.skipped = dict(skipped)
         run.records_in = run.records_out + run.records_quarantined + run.records_skipped
         run.outputs = {
-            "pages": [str(wh.partition_dir(PAGES, v).relative_to(wh.root)) for v in published],
+            "pages": [partition_path(PAGES, v) for v in published],
         }
         run.extra = {
             "tasks": len(tasks),
@@ -242,7 +247,7 @@ class ExtractStage(Stage):
         ``duplicate_key``: a dump that repeats a page (two exports of one wiki joined, a damaged file) must
         not give ``pages`` two rows with one key."""
         staged = self.warehouse.staged_partition(run_id, PAGES, values)
-        copies = later_copies(parquet_files(staged), PAGES.key) if staged.exists() else {}
+        copies = later_copies(storage.list_files(staged, ".parquet"), PAGES.key)
         problems = []
         for path, rows in sorted(copies.items()):
             kept, taken = split_rows(path, rows)
@@ -252,7 +257,7 @@ class ExtractStage(Stage):
                     f"page_id {page['page_id']} ({page['title']!r}) was already written from an earlier page of "
                     "this dump, which is kept; this copy was not"
                 )
-                source, page_id = sources[path.name], str(page["page_id"])
+                source, page_id = sources[storage.name(path)], str(page["page_id"])
                 problems.append(Quarantined(source, row_no, "duplicate_key", detail, page_id, page["title"]))
         if problems:
             log.warning("extract: %s repeats %d page id(s); later copies quarantined (duplicate_key)",

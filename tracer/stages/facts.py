@@ -11,6 +11,7 @@ from pathlib import Path
 
 from schemas.tables import FACTS, QUARANTINE
 from schemas.values import NO_DUMP
+from tracer import storage
 from tracer.config import option
 from tracer.errors import InputNotFound
 from tracer.facts.mlama import MlamaReader
@@ -19,7 +20,7 @@ from tracer.records import Fact, as_row
 from tracer.runs import RunRecord, file_digest
 from tracer.stages.common import Stage, StageResult, write_quarantine
 from tracer.stages.tasks import FactsDone, FactsTask
-from tracer.warehouse import PartWriter
+from tracer.warehouse import PartWriter, partition_path
 
 log = logging.getLogger("factrace.facts")
 STAGE = "facts"
@@ -28,7 +29,7 @@ STAGE = "facts"
 @dataclass
 class FactsConfig:
     mlama: str = option(help="mLAMA directory (<lang>/<relation>.jsonl and <lang>/templates.jsonl)")
-    warehouse: str = option(help="warehouse directory")
+    warehouse: str = option(help="warehouse: a path or URI (s3://, gs://, hdfs://, abfs://, file://)")
     langs: list[str] = option([], help="only these languages (default: every language directory)")
 
 
@@ -40,7 +41,7 @@ def facts_task(task: FactsTask) -> FactsDone:
     """Executor side: read one language, write its facts and quarantine files to staging."""
     started = time.perf_counter()
     reader = MlamaReader(task.mlama)
-    writer = PartWriter(Path(task.facts_dir) / "part-00000.parquet", FACTS)
+    writer = PartWriter(storage.join(task.facts_dir, "part-00000.parquet"), FACTS)
     quarantined = []
     no_template = 0
     for record in reader.read(task.lang):
@@ -50,12 +51,13 @@ def facts_task(task: FactsTask) -> FactsDone:
         else:
             quarantined.append(record)
     written = writer.close()
-    reasons = write_quarantine(Path(task.quarantine_dir) / "part-00000.parquet", quarantined, task.run_id)
+    reasons = write_quarantine(storage.join(task.quarantine_dir, "part-00000.parquet"), quarantined, task.run_id)
     return FactsDone(task.lang, written, dict(reasons), no_template, time.perf_counter() - started)
 
 
 class FactsStage(Stage):
     config: FactsConfig
+    creates_warehouse = True
 
     def _run(self) -> StageResult:
         cfg, wh = self.config, self.warehouse
@@ -75,8 +77,8 @@ class FactsStage(Stage):
                 FactsTask(
                     lang=lang,
                     mlama=str(root.resolve()),
-                    facts_dir=str(wh.staged_partition(run.run_id, FACTS, {"lang": lang})),
-                    quarantine_dir=str(wh.staged_partition(run.run_id, QUARANTINE, quarantine_values(lang))),
+                    facts_dir=wh.staged_partition(run.run_id, FACTS, {"lang": lang}),
+                    quarantine_dir=wh.staged_partition(run.run_id, QUARANTINE, quarantine_values(lang)),
                     run_id=run.run_id,
                 )
             )
@@ -94,10 +96,12 @@ class FactsStage(Stage):
         wh.check_staged(run.run_id)
         for r in results:
             quarantined.update(r.quarantined)
-            wh.publish(run.run_id, FACTS, {"lang": r.lang})
-            wh.publish(run.run_id, QUARANTINE, quarantine_values(r.lang))
             if r.facts:
-                published.append(str(wh.partition_dir(FACTS, {"lang": r.lang}).relative_to(wh.root)))
+                published.append(partition_path(FACTS, {"lang": r.lang}))
+        wh.publish(
+            run.run_id,
+            [(FACTS, {"lang": r.lang}) for r in results] + [(QUARANTINE, quarantine_values(r.lang)) for r in results],
+        )
         run.records_out = sum(r.facts for r in results)
         run.records_quarantined = sum(quarantined.values())
         run.records_in = run.records_out + run.records_quarantined

@@ -25,6 +25,7 @@ from probing.model_files import checked_model_dir, model_id
 from probing.report import language_table, overall_p_at_1
 from schemas.tables import FACTS, NEURONS, PREDICTIONS, QUARANTINE
 from schemas.values import DEFAULT_RULES, FACT_CL, FULL_MATCH, NO_DUMP, NO_INTERVENTION, PROTOCOLS, RULE_SETS
+from tracer import storage
 from tracer.config import option, require
 from tracer.errors import ConfigError, InputNotFound
 from tracer.progress import Work
@@ -47,7 +48,7 @@ FACT_COLUMNS = ["uuid", "relation", "subject_label", "object_label", "template"]
 @dataclass
 class ProbeConfig:
     model: str = option(help="masked LM: a save_pretrained directory with safetensors weights, or a cached hub name")
-    warehouse: str = option(help="warehouse directory (reads facts, writes predictions and neurons)")
+    warehouse: str = option(help="warehouse path or URI (reads facts, writes predictions and neurons)")
     protocol: list[str] = option(
         [FULL_MATCH], help="one or both protocols; both share the same forward passes", choices=PROTOCOLS
     )
@@ -180,25 +181,25 @@ def _publish(wh: Warehouse, task: ProbeTask, lang: str, probe: LanguageProbe) ->
     run_id, model = task.run_id, task.model
     for protocol, table in probe.predictions.items():
         values = partition_values(model, lang, protocol, task.rules)
-        write_table(wh.staged_partition(run_id, PREDICTIONS, values) / "part-00000.parquet", table)
+        write_table(storage.join(wh.staged_partition(run_id, PREDICTIONS, values), "part-00000.parquet"), table)
         if protocol in probe.neurons:
-            write_table(wh.staged_partition(run_id, NEURONS, values) / "part-00000.parquet", probe.neurons[protocol])
+            neurons = storage.join(wh.staged_partition(run_id, NEURONS, values), "part-00000.parquet")
+            write_table(neurons, probe.neurons[protocol])
     q_values = quarantine_values(model, lang)
     source = f"facts/lang={lang}"
     bad = [Quarantined(source, -1, u.reason, u.detail, record_id=u.uuid) for u in probe.unusable]
     if bad:
-        write_quarantine(wh.staged_partition(run_id, QUARANTINE, q_values) / "part-00000.parquet", bad, run_id)
+        write_quarantine(
+            storage.join(wh.staged_partition(run_id, QUARANTINE, q_values), "part-00000.parquet"), bad, run_id
+        )
     staged = [(QUARANTINE, q_values)]
     for protocol in probe.predictions:
         values = partition_values(model, lang, protocol, task.rules)
         staged += [(PREDICTIONS, values)] + ([(NEURONS, values)] if protocol in probe.neurons else [])
     wh.check_keys(run_id, staged)
-    for protocol in probe.predictions:
-        values = partition_values(model, lang, protocol, task.rules)
-        if protocol in probe.neurons:
-            wh.publish(run_id, NEURONS, values)
-        wh.publish(run_id, PREDICTIONS, values)  # last: its presence marks the partition finished
-    wh.publish(run_id, QUARANTINE, q_values)
+    neurons = [(NEURONS, partition_values(model, lang, p, task.rules)) for p in probe.predictions if p in probe.neurons]
+    predictions = [(PREDICTIONS, partition_values(model, lang, p, task.rules)) for p in probe.predictions]
+    wh.publish(run_id, [*neurons, *predictions, (QUARANTINE, q_values)])  # predictions mark a partition finished
 
 
 def _probed(lang: str, facts: int, probe: LanguageProbe) -> LanguageProbed:
@@ -264,7 +265,7 @@ class ProbeStage(Stage):
         wh.keep_tokenizer(model, load_tokenizer(str(source)).to_json())  # classify tokenizes labels with it
         for lang in todo:
             run.inputs += [
-                {**file_digest(p), "path": str(p.relative_to(wh.root))} for p in wh.files(FACTS, {"lang": lang})
+                {**file_digest(p), "path": storage.relative(p, wh.root)} for p in wh.files(FACTS, {"lang": lang})
             ]
         try:
             tasks = self._tasks(run.run_id, model, source, todo, sizes)
@@ -287,12 +288,12 @@ class ProbeStage(Stage):
                 tasks.append(
                     ProbeTask(
                         run_id=run_id,
-                        warehouse=str(wh.root),
+                        warehouse=wh.root,
                         model=model,
                         model_dir=str(source),
                         device=cfg.device,
                         langs=sorted(group),
-                        facts_files={lang: str(wh.only_file(FACTS, {"lang": lang})) for lang in group},
+                        facts_files={lang: wh.only_file(FACTS, {"lang": lang}) for lang in group},
                         protocols=list(protocols),
                         neurons=cfg.neurons,
                         max_tokens=cfg.max_tokens,

@@ -8,13 +8,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas.tables import PAGES, QUARANTINE, SEGMENTS
+from tracer import storage
 from tracer.config import option, require
 from tracer.errors import InputNotFound
 from tracer.progress import Work, row_count
@@ -24,7 +24,7 @@ from tracer.segmentation import Segmenter
 from tracer.stages.common import Stage, StageResult, write_quarantine
 from tracer.stages.tasks import SegmentDone, SegmentTask
 from tracer.tokenization.loading import load_stored, load_tokenizer
-from tracer.warehouse import PartWriter
+from tracer.warehouse import PartWriter, partition_path
 
 log = logging.getLogger("factrace.segment")
 STAGE = "segment"
@@ -32,7 +32,7 @@ STAGE = "segment"
 
 @dataclass
 class SegmentConfig:
-    warehouse: str = option(help="warehouse directory")
+    warehouse: str = option(help="warehouse: a path or URI (s3://, gs://, hdfs://, abfs://, file://)")
     tokenizer: str = option(help="tokenizer.json, WordPiece vocab.txt, local model directory, or cached hub name")
     max_tokens: int = option(512, help="most tokens per segment")
     dumps: list[str] = option([], help="only these dump labels (default: all)")
@@ -70,14 +70,14 @@ def segment_task(task: SegmentTask) -> SegmentDone:
     started = time.perf_counter()
     segmenter = _segmenter(task.tokenizer_path, task.max_tokens)
     segmenter.source = task.pages_file
-    name = Path(task.pages_file).name
+    name = storage.name(task.pages_file)
     try:
         table = pq.read_table(task.pages_file, columns=[f.name for f in dataclasses.fields(Page)])
     except (pa.ArrowException, OSError) as err:
         return _unreadable(task, name, err, started)
     columns = [table.column(f.name).to_pylist() for f in dataclasses.fields(Page)]
     pages = (Page(*values) for values in zip(*columns, strict=True))
-    writer = PartWriter(Path(task.segments_dir) / name, SEGMENTS)
+    writer = PartWriter(storage.join(task.segments_dir, name), SEGMENTS)
     quarantined = []
     segmented_pages: set[int] = set()
     for record in segmenter.run(pages):
@@ -87,7 +87,7 @@ def segment_task(task: SegmentTask) -> SegmentDone:
         else:
             quarantined.append(record)
     written = writer.close()
-    reasons = write_quarantine(Path(task.quarantine_dir) / name, quarantined, task.run_id)
+    reasons = write_quarantine(storage.join(task.quarantine_dir, name), quarantined, task.run_id)
     text_bytes = pc.sum(pc.binary_length(table.column("text").cast("binary"))).as_py() or 0
     return SegmentDone(
         task.key, table.num_rows, len(segmented_pages), written, dict(reasons), text_bytes,
@@ -99,7 +99,7 @@ def _unreadable(task: SegmentTask, name: str, err: Exception, started: float) ->
     """A pages file that cannot be read is quarantined whole (one record) and the run goes on."""
     detail = f"pages file cannot be read ({type(err).__name__}: {err}); rerun extract for its dump and wiki"
     problem = Quarantined(task.pages_file, -1, "unreadable_pages", detail)
-    reasons = write_quarantine(Path(task.quarantine_dir) / name, [problem], task.run_id)
+    reasons = write_quarantine(storage.join(task.quarantine_dir, name), [problem], task.run_id)
     return SegmentDone(task.key, 1, 0, 0, dict(reasons), 0, time.perf_counter() - started)
 
 
@@ -124,15 +124,15 @@ class SegmentStage(Stage):
             seg_values = {**values, "tokenizer": loaded.tokenizer_id}
             q_values = {"dump": values["dump"], "stage": STAGE, "scope": f"{values['wiki']}.{loaded.tokenizer_id}"}
             for path in wh.files(PAGES, values):
-                run.inputs.append({**file_digest(path), "path": str(path.relative_to(wh.root))})
+                run.inputs.append({**file_digest(path), "path": storage.relative(path, wh.root)})
                 tasks.append(
                     SegmentTask(
                         key=(values["dump"], values["wiki"]),
-                        pages_file=str(path),
-                        tokenizer_path=str(tokenizer_path),
+                        pages_file=path,
+                        tokenizer_path=tokenizer_path,
                         max_tokens=cfg.max_tokens,
-                        segments_dir=str(wh.staged_partition(run.run_id, SEGMENTS, seg_values)),
-                        quarantine_dir=str(wh.staged_partition(run.run_id, QUARANTINE, q_values)),
+                        segments_dir=wh.staged_partition(run.run_id, SEGMENTS, seg_values),
+                        quarantine_dir=wh.staged_partition(run.run_id, QUARANTINE, q_values),
                         run_id=run.run_id,
                     )
                 )
@@ -152,15 +152,18 @@ class SegmentStage(Stage):
         quarantined: Counter = Counter()
         for r in results:
             quarantined.update(r.quarantined)
-        published = []
+        published, replaced = [], []
         wh.check_staged(run.run_id)
         for values in partitions:
             seg_values = {**values, "tokenizer": tokenizer_id}
             if any(r.segments for r in results if r.key == (values["dump"], values["wiki"])):
-                wh.publish(run.run_id, SEGMENTS, seg_values)
-                published.append(str(wh.partition_dir(SEGMENTS, seg_values).relative_to(wh.root)))
-            q_values = {"dump": values["dump"], "stage": STAGE, "scope": f"{values['wiki']}.{tokenizer_id}"}
-            wh.publish(run.run_id, QUARANTINE, q_values)
+                replaced.append((SEGMENTS, seg_values))
+                published.append(partition_path(SEGMENTS, seg_values))
+        for values in partitions:
+            replaced.append(
+                (QUARANTINE, {"dump": values["dump"], "stage": STAGE, "scope": f"{values['wiki']}.{tokenizer_id}"})
+            )
+        wh.publish(run.run_id, replaced)
         run.records_in = sum(r.pages_in for r in results)
         run.records_out = sum(r.pages_out for r in results)
         run.records_quarantined = sum(quarantined.values())

@@ -13,13 +13,13 @@ import logging
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas.tables import FACT_PRESENCE, FACTS, QUARANTINE, SEGMENTS
+from tracer import storage
 from tracer.config import option, require
 from tracer.dumps.naming import wiki_language
 from tracer.errors import InputNotFound
@@ -32,7 +32,7 @@ from tracer.records import Quarantined
 from tracer.runs import RunRecord, file_digest
 from tracer.stages.common import Stage, StageResult, counts_line, write_quarantine
 from tracer.stages.tasks import LanguageMatching, MatchDone, MatchTask, ReduceDone, ReduceTask, Unreadable
-from tracer.warehouse import write_table
+from tracer.warehouse import partition_path, write_table
 
 log = logging.getLogger("factrace.trace")
 STAGE = "trace"
@@ -41,7 +41,7 @@ PARTIALS = "_partials"
 
 @dataclass
 class TraceConfig:
-    warehouse: str = option(help="warehouse directory")
+    warehouse: str = option(help="warehouse: a path or URI (s3://, gs://, hdfs://, abfs://, file://)")
     mode: str = option(
         "tokens",
         help="`tokens`: token-id sequences that end at a word end; `fact-cl`: the authors' rule (raw substrings of "
@@ -73,7 +73,7 @@ def match_task(task: MatchTask) -> MatchDone:
     read = time.perf_counter()
     partial = matcher.partial(segments, m.evidence)
     matched = time.perf_counter()
-    partial.save(Path(task.partial_file))
+    partial.save(task.partial_file)
     tokens = pc.sum(pc.list_value_length(segments.column("token_ids"))).as_py() if m.mode != TEXT else None
     seconds = {"build": built - started, "read": read - built, "match": matched - read}
     return MatchDone(m.output, task.partial_file, segments.num_rows, tokens or 0, seconds)
@@ -84,7 +84,7 @@ def reduce_task(task: ReduceTask) -> ReduceDone:
     started = time.perf_counter()
     m = task.matching
     labels = language_labels(m.facts_file, m.lang, m.mode, m.tokenizer_file)
-    merged = merge([Partial.load(Path(p)) for p in task.partial_files], labels, m.evidence)
+    merged = merge([Partial.load(p) for p in task.partial_files], labels, m.evidence)
     table = presence_table(
         labels,
         merged,
@@ -93,7 +93,7 @@ def reduce_task(task: ReduceTask) -> ReduceDone:
         flags_decide=flags_decide(m.mode),
         self_contained=self_contained(m.facts_file, m.lang, m.mode, labels.uuids),
     )
-    write_table(Path(task.presence_dir) / "part-00000.parquet", table)
+    write_table(storage.join(task.presence_dir, "part-00000.parquet"), table)
     present = table.column("present")
     flags = Counter(flag.split(":", 1)[1] for row in table.column("flags").to_pylist() for flag in row)
     return ReduceDone(
@@ -115,9 +115,9 @@ class Target:
     """One output partition and the segments files that feed it."""
 
     values: dict[str, str]
-    facts_file: Path
-    tokenizer_file: Path
-    segments_files: list[Path] = dataclasses.field(default_factory=list)
+    facts_file: str
+    tokenizer_file: str
+    segments_files: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -182,25 +182,24 @@ class TraceStage(Stage):
         cfg = self.config
         return LanguageMatching(
             output=target.key,
-            facts_file=str(target.facts_file),
+            facts_file=target.facts_file,
             lang=target.values["lang"],
             mode=cfg.mode,
-            tokenizer_file=str(target.tokenizer_file),
+            tokenizer_file=target.tokenizer_file,
             engine=cfg.engine,
             evidence=cfg.evidence,
         )
 
     def _trace(self, run: RunRecord, targets: list[Target], untraced: list[str], no_facts: list[str]) -> StageResult:
         wh = self.warehouse
-        partials = wh.staging_dir(run.run_id) / PARTIALS
-        partials.mkdir(parents=True, exist_ok=True)
+        partials = storage.join(wh.staging_dir(run.run_id), PARTIALS)
         match_tasks = []
         for t_no, target in enumerate(targets):
-            run.inputs.append({**file_digest(target.facts_file), "path": str(target.facts_file.relative_to(wh.root))})
+            run.inputs.append({**file_digest(target.facts_file), "path": storage.relative(target.facts_file, wh.root)})
             for f_no, path in enumerate(target.segments_files):
-                run.inputs.append({**file_digest(path), "path": str(path.relative_to(wh.root))})
-                partial_file = partials / f"{t_no:04d}-{f_no:05d}.npz"
-                match_tasks.append(MatchTask(self._matching(target), str(path), str(partial_file)))
+                run.inputs.append({**file_digest(path), "path": storage.relative(path, wh.root)})
+                partial_file = storage.join(partials, f"{t_no:04d}-{f_no:05d}.npz")
+                match_tasks.append(MatchTask(self._matching(target), path, partial_file))
         log.info("trace: %d partition(s), %d segments file(s), run %s", len(targets), len(match_tasks), run.run_id)
         segments = Work("segments", [row_count(t.segments_file) for t in match_tasks])
         matched = self.runner.map(match_task, match_tasks, f"trace {self.config.mode}: match", segments)
@@ -212,7 +211,7 @@ class TraceStage(Stage):
                 matching=self._matching(target),
                 partial_files=[r.partial_file for r in by_output[target.key] if r.partial_file],
                 complete=not any(r.problem for r in by_output[target.key]),
-                presence_dir=str(wh.staged_partition(run.run_id, FACT_PRESENCE, target.values)),
+                presence_dir=wh.staged_partition(run.run_id, FACT_PRESENCE, target.values),
             )
             for target in targets
         ]
@@ -236,12 +235,15 @@ class TraceStage(Stage):
         quarantined: Counter = Counter()
         for target in targets:
             if problems[target.key]:
-                path = wh.staged_partition(run.run_id, QUARANTINE, target.quarantine_values) / "part-00000.parquet"
+                path = storage.join(
+                    wh.staged_partition(run.run_id, QUARANTINE, target.quarantine_values), "part-00000.parquet"
+                )
                 quarantined.update(write_quarantine(path, problems[target.key], run.run_id))
         wh.check_staged(run.run_id)
-        for target in targets:
-            wh.publish(run.run_id, FACT_PRESENCE, target.values)
-            wh.publish(run.run_id, QUARANTINE, target.quarantine_values)
+        wh.publish(
+            run.run_id,
+            [(FACT_PRESENCE, t.values) for t in targets] + [(QUARANTINE, t.quarantine_values) for t in targets],
+        )
         flags: Counter = Counter()
         for r in reduced:
             flags.update(r.flags)
@@ -257,9 +259,7 @@ class TraceStage(Stage):
         for r in matched:
             seconds.update(r.seconds)
         seconds["reduce"] = sum(r.seconds for r in reduced)
-        run.outputs = {
-            "fact_presence": [str(wh.partition_dir(FACT_PRESENCE, t.values).relative_to(wh.root)) for t in targets]
-        }
+        run.outputs = {"fact_presence": [partition_path(FACT_PRESENCE, t.values) for t in targets]}
         run.extra = {
             "segments": sum(r.segments for r in matched),
             "tokens": sum(r.tokens for r in matched),

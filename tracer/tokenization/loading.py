@@ -14,6 +14,7 @@ from pathlib import Path
 from tokenizers import Tokenizer
 from tokenizers.implementations import BertWordPieceTokenizer
 
+from tracer import storage
 from tracer.errors import BadInput, InputNotFound
 
 _HUB_NAME = re.compile(r"^[\w.-]+/[\w.-]+$|^[\w.-]+$")
@@ -122,8 +123,8 @@ def load_tokenizer(spec: str, lowercase: bool | None = None) -> LoadedTokenizer:
 
 
 def load_stored(path: str | Path) -> Tokenizer:
-    """Load a tokenizer copy the warehouse keeps (exactly the JSON that was hashed)."""
-    tokenizer = Tokenizer.from_file(str(path))
+    """Load a tokenizer copy the warehouse keeps (exactly the JSON that was hashed), on any store."""
+    tokenizer = Tokenizer.from_str(storage.read_text(str(path)))
     tokenizer.no_truncation()
     tokenizer.no_padding()
     return tokenizer

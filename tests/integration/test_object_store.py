@@ -1,0 +1,156 @@
+"""The warehouse in an S3 bucket (a real S3 server, moto, on loopback): the whole demo gives the rows a local
+disk gives, and a publish killed at any moment leaves readers the old snapshot or the new one, never a mix."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from schemas import RUNS, TABLES
+from tests.conftest import REPO
+from tracer import storage
+from tracer.demo import run_demo
+from tracer.warehouse import Warehouse
+
+pytestmark = [pytest.mark.spark, pytest.mark.s3]
+
+VOLATILE = {"run_id"}  # differs between two runs of the same thing; every other column must be equal
+
+
+def contents(warehouse: str) -> dict[str, list]:
+    """Every table but ``runs``, as sorted rows without run ids."""
+    wh = Warehouse(warehouse)
+    out = {}
+    for table in TABLES.values():
+        if table is RUNS:
+            continue
+        rows = wh.read(table).to_pylist()
+        out[table.name] = sorted(repr(sorted((k, v) for k, v in row.items() if k not in VOLATILE)) for row in rows)
+    return out
+
+
+def test_the_demo_in_a_bucket_gives_the_rows_of_a_local_disk(s3_bucket, tmp_path):
+    remote = f"{s3_bucket}/demo"
+    out = run_demo(remote, "local[2]", work=str(tmp_path / "work"))
+    assert f"tables written under {remote}: fact_classes, fact_presence, facts" in out
+    assert (tmp_path / "work" / "report" / "report.html").is_file()
+    local = str(tmp_path / "local")
+    run_demo(local, "local[2]")
+    in_bucket, on_disk = contents(remote), contents(local)
+    assert in_bucket == on_disk
+    assert all(in_bucket[name] for name in ("pages", "segments", "fact_presence", "predictions", "fact_classes"))
+    assert Warehouse(remote).version(TABLES["fact_classes"]) == 2  # created, then one commit per classify run
+
+
+PUBLISH = """
+import sys
+import pyarrow as pa
+from schemas import PAGES
+from schemas.arrow import arrow_schema
+from tracer import storage
+from tracer.warehouse import Warehouse, write_table
+
+warehouse, tag, run = sys.argv[1:]
+wh = Warehouse(warehouse)
+partitions = [{"dump": "d", "wiki": wiki} for wiki in ("awiki", "bwiki")]
+for values in partitions:
+    for part in range(12):
+        rows = [{"page_id": part * 100 + k, "rev_id": 1, "title": "t", "text": tag, "content_sha1": "x",
+                 "char_count": 1, "paragraph_count": 1} for k in range(50)]
+        path = storage.join(wh.staged_partition(run, PAGES, values), f"part-{part:03d}.parquet")
+        write_table(path, pa.Table.from_pylist(rows, schema=arrow_schema(PAGES)))
+wh.publish(run, [(PAGES, values) for values in partitions])
+"""
+
+
+def publisher(warehouse: str, tag: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", PUBLISH, warehouse, tag, f"run-{tag}"], cwd=REPO)
+
+
+def snapshot(warehouse: str) -> tuple:
+    """What a reader sees of ``pages``: per wiki, the tags present and the row count."""
+    data = Warehouse(warehouse).read(TABLES["pages"], ["wiki", "text"])
+    seen = {}
+    for wiki, text in zip(data.column("wiki").to_pylist(), data.column("text").to_pylist(), strict=True):
+        tags, count = seen.get(wiki, (frozenset(), 0))
+        seen[wiki] = (tags | {text}, count + 1)
+    return tuple(sorted(seen.items()))
+
+
+def whole(tag: str) -> tuple:
+    return tuple((wiki, (frozenset({tag}), 600)) for wiki in ("awiki", "bwiki"))
+
+
+class Reader(threading.Thread):
+    """Reads the table over and over while a publisher runs, and keeps every distinct state it saw."""
+
+    def __init__(self, warehouse: str) -> None:
+        super().__init__(daemon=True)
+        self.warehouse, self.seen, self.reads, self.stop = warehouse, set(), 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.seen.add(snapshot(self.warehouse))
+            self.reads += 1
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_a_publish_killed_at_any_moment_leaves_the_old_snapshot_or_the_new(where, s3_bucket, tmp_path):
+    warehouse = f"{s3_bucket}/killed" if where == "s3" else str(tmp_path / "wh")
+    started = time.perf_counter()
+    assert publisher(warehouse, "v0").wait(timeout=120) == 0
+    duration = time.perf_counter() - started
+    assert snapshot(warehouse) == whole("v0")
+    current = "v0"
+    for step, fraction in enumerate((0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0, 1.1), start=1):
+        tag = f"v{step}"
+        reader = Reader(warehouse)
+        reader.start()
+        proc = publisher(warehouse, tag)
+        time.sleep(duration * fraction)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        reader.stop.set()
+        reader.join(timeout=60)
+        after = snapshot(warehouse)
+        assert after in (whole(current), whole(tag)), f"killed after {fraction:.0%}: a reader sees {after}"
+        assert reader.seen <= {whole(current), whole(tag)}, f"killed after {fraction:.0%}: readers saw a mix"
+        assert reader.reads > 0
+        current = tag if after == whole(tag) else current
+    assert publisher(warehouse, "final").wait(timeout=120) == 0  # a rerun after the kills publishes cleanly
+    assert snapshot(warehouse) == whole("final")
+
+
+def factrace(*args: str, **env: str) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "tracer.cli", *args], env={**os.environ, **env}, capture_output=True, text=True,
+        cwd=REPO, timeout=120,
+    )  # fmt: skip
+
+
+def test_a_missing_bucket_or_an_unreachable_store_is_one_line_and_publishes_nothing(s3_bucket, tmp_path):
+    from tests.helpers import write_mlama
+
+    mlama = tmp_path / "mlama"
+    write_mlama(mlama, "en", {"P36": [("France", "Paris")]})
+    missing = factrace("query", "SELECT 1", "--warehouse", "s3://no-such-bucket-here/wh")
+    assert missing.returncode == 3 and missing.stderr.count("\n") == 1
+    assert "warehouse s3://no-such-bucket-here/wh does not exist" in missing.stderr
+    wh = f"{s3_bucket}/unreachable"
+    down = factrace(
+        "facts", "--mlama", str(mlama), "--warehouse", wh, AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_MAX_ATTEMPTS="1"
+    )
+    line = down.stderr.strip().splitlines()[-1]
+    assert down.returncode == 8 and line.startswith("factrace facts: error: s3://factrace-test/unreachable/"), line
+    assert "writing failed" in line and "Spark" not in down.stderr  # found before any task started
+    assert not storage.exists(wh)  # nothing was written
+    again = factrace("facts", "--mlama", str(mlama), "--warehouse", wh)
+    assert again.returncode == 0, again.stderr
+    assert Warehouse(wh).row_count(TABLES["facts"], {"lang": "en"}) == 1
