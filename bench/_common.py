@@ -32,7 +32,10 @@ def pages_warehouse() -> Path:
     from tracer.stages.extract import ExtractConfig, ExtractStage
 
     wh = OUT / "pages-wh"
-    if not (wh / "pages").is_dir():
+    if not (wh / "pages" / "_delta_log").is_dir():  # absent, or written before tables were Delta tables
+        import shutil
+
+        shutil.rmtree(wh, ignore_errors=True)
         for path in real_dumps():
             label = path.name.split(".xml")[0].replace("_", "-")
             ExtractStage(ExtractConfig(dumps=[str(path)], warehouse=str(wh), dump=label), LocalRunner()).run()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -76,9 +77,10 @@ def k_differences() -> dict:
 
 def presence_warehouse() -> Warehouse:
     root = OUT / "paper-differences-wh"
-    wh = Warehouse(root)
-    if (root / "fact_presence").is_dir():
+    wh = Warehouse(str(root))
+    if (root / "fact_presence" / "_delta_log").is_dir():
         return wh
+    shutil.rmtree(root, ignore_errors=True)  # absent, or written before tables were Delta tables
     runner = LocalRunner()
     FactsStage(FactsConfig(mlama=str(shared() / "mlama1.1"), warehouse=str(root), langs=list(LANGS)), runner).run()
     for lang in LANGS:

@@ -124,7 +124,7 @@ def bench_full(vocab: int, device: str, neurons: bool) -> dict:
     from tracer.stages.probe import ProbeConfig, ProbeStage
 
     wh = OUT / "probe-wh"
-    if not (wh / "facts").is_dir():
+    if not (wh / "facts" / "_delta_log").is_dir():
         FactsStage(FactsConfig(mlama=str(shared() / "mlama1.1"), warehouse=str(wh)), LocalRunner()).run()
     config = ProbeConfig(model=model_dir("base", vocab), warehouse=str(wh), device=device, neurons=neurons, force=True)
     started = time.perf_counter()

@@ -23,6 +23,7 @@ import argparse
 import os
 import time
 import tracemalloc
+from pathlib import Path
 
 os.environ["RAYON_NUM_THREADS"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
@@ -48,15 +49,16 @@ from tracer.warehouse import Warehouse
 def trace_warehouse() -> Warehouse:
     """Pages of every shared dump, XLM-R segments and all of mLAMA, built once and reused."""
     path = OUT / "trace-wh"
-    if not (path / "segments").is_dir():
+    if not (path / "segments" / "_delta_log").is_dir():  # absent, or written before tables were Delta tables
         import shutil
 
+        shutil.rmtree(path, ignore_errors=True)
         shutil.copytree(pages_warehouse() / "pages", path / "pages")
         tokenizer = shared() / "tokenizers" / "xlm-roberta-tokenizer.json"
         SegmentStage(SegmentConfig(warehouse=str(path), tokenizer=str(tokenizer)), LocalRunner()).run()
-    if not (path / "facts").is_dir():
+    if not (path / "facts" / "_delta_log").is_dir():
         FactsStage(FactsConfig(mlama=str(shared() / "mlama1.1"), warehouse=str(path)), LocalRunner()).run()
-    return Warehouse(path)
+    return Warehouse(str(path))
 
 
 def per_fact_scan(facts: list[dict], texts: list[str], sample: int) -> float:
@@ -157,17 +159,22 @@ def replicated(wh: Warehouse, copies: int) -> Warehouse:
 
     import pyarrow as pa
 
+    from tracer import storage
+    from tracer.warehouse import write_table
+
     path = OUT / f"trace-wh-x{copies}"
-    if not path.is_dir():
+    if not (path / "segments" / "_delta_log").is_dir():
+        shutil.rmtree(path, ignore_errors=True)
         for sub in ("facts", "_tokenizers"):
-            shutil.copytree(wh.root / sub, path / sub)
+            shutil.copytree(Path(wh.root) / sub, path / sub)
+        target = Warehouse(str(path))
         for values in wh.partitions(SEGMENTS):
+            staged = target.staged_partition("replicated", SEGMENTS, values)
             for file in wh.files(SEGMENTS, values):
-                target = path / file.relative_to(wh.root)
-                target.parent.mkdir(parents=True, exist_ok=True)
                 table = pq.read_table(file)
-                pq.write_table(pa.concat_tables([table] * copies), target, compression="zstd")
-    return Warehouse(path)
+                write_table(storage.join(staged, storage.name(file)), pa.concat_tables([table] * copies))
+            target.publish("replicated", [(SEGMENTS, values)])
+    return Warehouse(str(path))
 
 
 def traced_mb(wh: Warehouse) -> float:

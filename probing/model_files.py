@@ -7,13 +7,17 @@ import hashlib
 import re
 from pathlib import Path
 
+from tracer import storage
 from tracer.errors import ConfigError, InputNotFound
 
 HASHED = ("config.json", "tokenizer.json", "vocab.txt", "sentencepiece.bpe.model")
 
 
 def model_dir(spec: str) -> Path:
-    """The directory of ``spec``: a local path, or a hub name already in the cache (never a download)."""
+    """The directory of ``spec``: a local path, a folder on a store (copied to local disk once per machine and
+    content), or a hub name already in the cache (never a download)."""
+    if not storage.is_local(spec):
+        return storage.local_tree(spec)
     path = Path(spec)
     if path.is_dir():
         return path

@@ -9,6 +9,7 @@ place, and an object store shows an object only once its upload completes.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import hashlib
 import os
@@ -17,7 +18,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, BinaryIO, TypeVar
 from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
@@ -139,9 +140,30 @@ def list_files(directory: str, suffix: str = "", recursive: bool = False) -> lis
     return sorted(out)
 
 
+def expand(pattern: str) -> list[str]:
+    """The files a ``*``/``?`` pattern in the last path part names (a bucket has no shell glob), sorted; a name
+    without wildcards stands for itself."""
+    if not any(ch in name(pattern) for ch in "*?["):
+        return [pattern]
+    folder = pattern[: len(pattern) - len(name(pattern))].rstrip("/") or "."
+    return [f for f in list_files(folder) if fnmatch.fnmatchcase(name(f), name(pattern))]
+
+
 def open_input(location: str) -> IO[bytes]:
     """A seekable binary reader."""
     return _on(location, "reading", lambda fs, path: fs.open_input_file(path))
+
+
+def open_binary(location: str) -> BinaryIO:
+    """A seekable binary file: the OS's own for a local path (its errors unchanged), a store's reader otherwise."""
+    return open(location, "rb") if is_local(location) else open_input(location)
+
+
+def size(location: str) -> int:
+    found = info(location)
+    if found.type != pafs.FileType.File:
+        raise StorageError(f"{location}: no such file")
+    return found.size
 
 
 def read_bytes(location: str) -> bytes:
@@ -246,9 +268,10 @@ def local_tree(location: str, cache: Path | None = None) -> Path:
         raise StorageError(f"{location}: no files there; check the URI")
     listing = "\n".join(f"{relative(f, location)}\t{info(f).size}\t{info(f).mtime_ns}" for f in files)
     digest = hashlib.sha256(listing.encode("utf-8")).hexdigest()[:20]
-    target = (cache or Path(tempfile.gettempdir()) / "factrace-cache") / f"{name(location)}-{digest}"
+    target = (cache or Path(tempfile.gettempdir()) / "factrace-cache") / digest / name(location)  # same name
     if target.is_dir():
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
     for f in files:
         dest = tmp / relative(f, location)

@@ -366,6 +366,11 @@ class Warehouse:
             return empty.select(columns) if columns else empty
         return pa.concat_tables(pieces, promote_options="permissive")
 
+    def table_bytes(self, table: Table) -> int:
+        """Bytes of the table's current files (earlier versions' files not counted)."""
+        snapshot = self._snapshot(table)
+        return 0 if snapshot is None else sum(snapshot.column("size_bytes").to_pylist())
+
     def tables(self) -> list[Table]:
         """The contract's tables that exist in this warehouse (as of ``as_of``)."""
         return [t for t in TABLES.values() if self._snapshot(t) is not None]

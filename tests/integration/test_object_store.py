@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -154,3 +155,49 @@ def test_a_missing_bucket_or_an_unreachable_store_is_one_line_and_publishes_noth
     again = factrace("facts", "--mlama", str(mlama), "--warehouse", wh)
     assert again.returncode == 0, again.stderr
     assert Warehouse(wh).row_count(TABLES["facts"], {"lang": "en"}) == 1
+
+
+def upload(local: Path, uri: str) -> None:
+    """Copy a file or a folder to the bucket."""
+    if local.is_file():
+        storage.write_bytes(uri, local.read_bytes())
+        return
+    for path in sorted(p for p in local.rglob("*") if p.is_file()):
+        storage.write_bytes(storage.join(uri, *path.relative_to(local).parts), path.read_bytes())
+
+
+def test_dumps_mlama_and_the_tokenizer_read_from_the_bucket_give_the_same_tables(s3_bucket, tmp_path):
+    from tracer.demo import DEMO_DATA, build_wordpiece, sample_dumps
+    from tracer.stages.common import LocalRunner
+    from tracer.stages.extract import ExtractConfig, ExtractStage
+    from tracer.stages.facts import FactsConfig, FactsStage
+    from tracer.stages.segment import SegmentConfig, SegmentStage
+    from tracer.stages.trace import TraceConfig, TraceStage
+
+    texts = [Path(d).read_text(encoding="utf-8")[:20000] for d in sample_dumps()]
+    tok = build_wordpiece(texts, tmp_path / "tok" / "tokenizer.json")
+    inputs = f"{s3_bucket}/inputs"
+    for dump in sample_dumps():
+        upload(Path(dump), f"{inputs}/dumps/{Path(dump).name}")
+    upload(DEMO_DATA / "mlama", f"{inputs}/mlama")
+    upload(tok.parent, f"{inputs}/tok")  # a model-style folder: copied to local disk once
+
+    def pipeline(dumps: list[str], mlama: str, tokenizer: str, warehouse: str) -> dict:
+        runner = LocalRunner()
+        ExtractStage(ExtractConfig(dumps=dumps, warehouse=warehouse), runner).run()
+        SegmentStage(SegmentConfig(warehouse=warehouse, tokenizer=tokenizer, max_tokens=32), runner).run()
+        FactsStage(FactsConfig(mlama=mlama, warehouse=warehouse), runner).run()
+        TraceStage(TraceConfig(warehouse=warehouse), runner).run()
+        return contents(warehouse)
+
+    from_bucket = pipeline(
+        [f"{inputs}/dumps/*-pages-articles.xml"], f"{inputs}/mlama", f"{inputs}/tok", f"{s3_bucket}/from-bucket"
+    )
+    from_disk = pipeline(sample_dumps(), str(DEMO_DATA / "mlama"), str(tok.parent), str(tmp_path / "wh"))
+    quarantine = {"quarantine"}  # its source column names the input where it was read
+    assert {k: v for k, v in from_bucket.items() if k not in quarantine} == {
+        k: v for k, v in from_disk.items() if k not in quarantine
+    }
+    assert from_bucket["fact_presence"] and from_bucket["segments"]
+    [segments] = Warehouse(f"{s3_bucket}/from-bucket").partitions(TABLES["segments"])[:1]
+    assert segments["tokenizer"].startswith("tok-")  # named after the folder, as a local one is

@@ -141,3 +141,21 @@ def test_cli_reports_p_at_1_per_language_and_fails_clearly(tiny_bert, tmp_path, 
     assert "never downloads" in capsys.readouterr().err
     with pytest.raises(InputNotFound, match="no facts for"):
         probe(wh, tiny_bert, langs=["xx"])
+
+
+@pytest.mark.s3
+def test_a_model_in_a_bucket_probes_as_its_local_copy(knowing_bert, s3_bucket, tmp_path):
+    """``--model s3://…``: the driver and every executor copy the folder to local disk once; the model id and
+    the predictions are those of the same folder on disk."""
+    from tracer import storage
+
+    remote = f"{s3_bucket}/models/{knowing_bert.name}"
+    for path in sorted(p for p in knowing_bert.iterdir() if p.is_file()):
+        storage.write_bytes(storage.join(remote, path.name), path.read_bytes())
+    local_wh, remote_wh = facts_warehouse(tmp_path / "local"), facts_warehouse(tmp_path / "remote")
+    ProbeStage(ProbeConfig(model=str(knowing_bert), warehouse=local_wh.root), LocalRunner()).run()
+    ProbeStage(ProbeConfig(model=remote, warehouse=remote_wh.root), LocalRunner()).run()
+    assert contents(local_wh, PREDICTIONS) == contents(remote_wh, PREDICTIONS)
+    assert {v["model"] for v in remote_wh.partitions(PREDICTIONS)} == {
+        v["model"] for v in local_wh.partitions(PREDICTIONS)
+    }

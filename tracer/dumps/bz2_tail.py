@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from tracer import storage
 from tracer.dumps.bz2_blocks import EOS_PATTERNS, find_magic
 
 TAIL_SCAN_BYTES = 16 << 20
@@ -57,8 +58,8 @@ def _last_stream_end(f: BinaryIO, size: int) -> int | None:
 
 def find_trailing_garbage(path: str | Path) -> TrailingGarbage | None:
     """The garbage after the file's last complete bz2 stream, or None when the file ends with bz2 data."""
-    size = Path(path).stat().st_size
-    with open(path, "rb") as f:
+    size = storage.size(str(path))
+    with storage.open_binary(str(path)) as f:
         end = _last_stream_end(f, size)
         if end is None or end >= size:
             return None

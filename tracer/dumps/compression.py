@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from tracer import storage
+
 CHUNK_BYTES = 1 << 20
 
 _MAGIC = (
@@ -27,7 +29,7 @@ _MAGIC = (
 
 def detect_compression(path: str | Path) -> str:
     """``bz2``, ``gzip``, ``xz`` or ``none``."""
-    with open(path, "rb") as f:
+    with storage.open_binary(str(path)) as f:
         head = f.read(6)
     for magic, name in _MAGIC:
         if head.startswith(magic):
@@ -35,14 +37,25 @@ def detect_compression(path: str | Path) -> str:
     return "none"
 
 
+_DECOMPRESSORS = {"bz2": bz2.BZ2File, "gzip": lambda raw: gzip.GzipFile(fileobj=raw), "xz": lzma.LZMAFile}
+
+
 def open_decompressed(path: str | Path, compression: str) -> BinaryIO:
-    if compression == "bz2":
-        return bz2.open(path, "rb")
-    if compression == "gzip":
-        return gzip.open(path, "rb")
-    if compression == "xz":
-        return lzma.open(path, "rb")
-    return open(path, "rb")
+    """The decompressed bytes of a dump on a local disk or a store; closing it closes the file under it."""
+    raw = storage.open_binary(str(path))
+    if compression not in _DECOMPRESSORS:
+        return raw
+    stream = _DECOMPRESSORS[compression](raw)
+    close = stream.close
+
+    def close_both() -> None:  # a decompressor given a file object leaves that file open when it closes
+        try:
+            close()
+        finally:
+            raw.close()
+
+    stream.close = close_both
+    return stream
 
 
 @dataclass(slots=True)

@@ -7,19 +7,20 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from tracer import storage
 
-def index_path_for(dump: str | Path) -> Path | None:
-    """``X-multistream.xml.bz2`` → ``X-multistream-index.txt.bz2`` when that file exists."""
-    dump = Path(dump)
-    name = re.sub(r"\.xml\.bz2$", "-index.txt.bz2", dump.name)
-    candidate = dump.with_name(name)
-    return candidate if name != dump.name and candidate.exists() else None
+
+def index_path_for(dump: str) -> str | None:
+    """``X-multistream.xml.bz2`` → ``X-multistream-index.txt.bz2`` when that file exists (local or on a store)."""
+    name = re.sub(r"\.xml\.bz2$", "-index.txt.bz2", storage.name(dump))
+    candidate = dump[: len(dump) - len(storage.name(dump))] + name
+    return candidate if name != storage.name(dump) and storage.is_file(candidate) else None
 
 
 def stream_offsets(index: str | Path) -> list[int]:
     """Sorted distinct stream start offsets named by the index (lines ``offset:page_id:title``)."""
     offsets = set()
-    with bz2.open(index, "rt", encoding="utf-8", errors="replace") as f:
+    with storage.open_binary(str(index)) as raw, bz2.open(raw, "rt", encoding="utf-8", errors="replace") as f:
         for line in f:
             head, sep, _ = line.partition(":")
             if sep and head.isdigit():
@@ -29,7 +30,7 @@ def stream_offsets(index: str | Path) -> list[int]:
 
 def iter_streams(path: str | Path, start: int, end: int, chunk: int = 1 << 20) -> Iterator[bytes]:
     """Decompressed bytes of the concatenated bz2 streams in ``[start, end)``."""
-    with open(path, "rb") as f:
+    with storage.open_binary(str(path)) as f:
         f.seek(start)
         remaining = end - start
         decomp = bz2.BZ2Decompressor()

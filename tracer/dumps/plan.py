@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from tracer import storage
 from tracer.dumps import naming
 from tracer.dumps.bz2_tail import TrailingGarbage, find_trailing_garbage
 from tracer.dumps.compression import StreamEnd, detect_compression, open_decompressed, read_chunks
@@ -71,15 +71,16 @@ def plan_dump(
     split_bytes: int = 64 << 20,
     index: str | None = None,
 ) -> DumpPlan:
-    p = Path(path)
-    if p.is_dir():
-        raise BadInput(f"dump {path} is a directory: name the dump files in it (e.g. {p / '*.xml.bz2'})")
-    if not p.is_file():
+    if storage.is_dir(storage.normalize(path)):
+        raise BadInput(
+            f"dump {path} is a directory: name the dump files in it (e.g. {storage.join(path, '*.xml.bz2')})"
+        )
+    path = storage.normalize(path)
+    if not storage.is_file(path):
         raise InputNotFound(f"dump {path} does not exist")
-    path = str(p.resolve())
     date = naming.dump_date(path, dump)
     plan = DumpPlan(path, naming.wiki_code(path, None, None, wiki), date, None)
-    if p.stat().st_size == 0:
+    if storage.size(path) == 0:
         plan.problems.append(Quarantined(path, 0, "empty_file", "the file is empty (0 bytes)"))
         return plan
     compression = detect_compression(path)
@@ -110,7 +111,7 @@ def plan_dump(
         plan.problems.append(Quarantined(path, 0, "entity_declared", detail))
     if not info.has_namespaces:
         plan.warnings.append(
-            f"{p.name}: <siteinfo> has no namespaces; using each page's <ns>, else canonical title prefixes"
+            f"{storage.name(path)}: <siteinfo> has no namespaces; using each page's <ns>, else canonical title prefixes"
         )
     plan.wiki = naming.wiki_code(path, info.dbname, info.base, wiki)
     if plan.wiki is None:

@@ -16,8 +16,8 @@ import codecs
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
+from tracer import storage
 from tracer.dumps import bz2_blocks, multistream
 from tracer.dumps.compression import StreamEnd, detect_compression, guard, open_decompressed, read_chunks
 
@@ -68,7 +68,7 @@ def plan_splits(
     compression = detect_compression(path)
     index = index or (str(multistream.index_path_for(path) or "") or None)
     chosen = "whole-file" if encoding != "utf-8" else choose_strategy(path, compression, strategy, index)
-    size = Path(path).stat().st_size if data_end is None else data_end
+    size = storage.size(path) if data_end is None else data_end
     if chosen in ("multistream-index", "bz2-blocks") and compression != "bz2":
         raise ValueError(f"{path}: strategy {chosen} needs a bz2 file, this one is {compression}")
     if chosen == "multistream-index":
@@ -138,8 +138,8 @@ def _read_blocks(split: Split, end: StreamEnd) -> SplitReader:
     limit: list[int | None] = [None]
 
     def chunks() -> Iterator[bytes]:
-        size = Path(split.path).stat().st_size if split.data_end is None else split.data_end
-        with open(split.path, "rb") as f:
+        size = storage.size(split.path) if split.data_end is None else split.data_end
+        with storage.open_binary(split.path) as f:
             level = bz2_blocks.read_level(f)
             produced = 0
             try:

@@ -6,16 +6,20 @@ silently. Blank lines are not records. Labels lose surrounding whitespace and no
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
+from tracer import storage
 from tracer.errors import InputNotFound
 from tracer.records import Fact, Quarantined
 
 GOOGLE_RE = frozenset({"place_of_birth", "place_of_death", "date_of_birth"})
 REQUIRED = ("uuid", "sub_label", "obj_label", "sub_uri", "obj_uri")
 MAX_LINE_BYTES = 1 << 20
+TEMPLATES = "templates.jsonl"
 
 
 def dataset_of(relation: str) -> str:
@@ -26,24 +30,30 @@ class MlamaReader:
     """One mLAMA directory; ``read(lang)`` yields that language's facts and quarantined lines."""
 
     def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-        if not self.root.is_dir():
+        self.root = storage.normalize(root)
+        if not storage.is_dir(self.root):
             raise InputNotFound(f"mLAMA directory {self.root} does not exist")
+        found = storage.list_files(self.root, ".jsonl", recursive=True)
+        self._files = [f for f in found if len(storage.relative(f, self.root).split("/")) == 2]
 
     def languages(self) -> list[str]:
         """Every subdirectory holding ``.jsonl`` files is a language (its name is the language code)."""
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and any(p.glob("*.jsonl")))
+        return sorted({storage.relative(f, self.root).split("/")[0] for f in self._files})
 
-    def relation_files(self, lang: str) -> list[Path]:
-        return sorted(p for p in (self.root / lang).glob("*.jsonl") if p.name != "templates.jsonl")
+    def files(self, lang: str) -> list[str]:
+        """The language's ``.jsonl`` files, templates included, sorted."""
+        return [f for f in self._files if storage.relative(f, self.root).split("/")[0] == lang]
+
+    def relation_files(self, lang: str) -> list[str]:
+        return [f for f in self.files(lang) if storage.name(f) != TEMPLATES]
 
     def read(self, lang: str) -> Iterator[Fact | Quarantined]:
         templates, bad_templates = self._templates(lang)
         yield from bad_templates
         seen: dict[str, str] = {}
         for path in self.relation_files(lang):
-            relation = path.stem
-            source = f"{lang}/{path.name}"
+            relation = storage.name(path).removesuffix(".jsonl")
+            source = f"{lang}/{storage.name(path)}"
             for line_no, obj, problem in _json_lines(path, source):
                 if problem is not None:
                     yield problem
@@ -56,10 +66,10 @@ class MlamaReader:
                 yield record
 
     def _templates(self, lang: str) -> tuple[dict[str, str], list[Quarantined]]:
-        path = self.root / lang / "templates.jsonl"
+        path = storage.join(self.root, lang, TEMPLATES)
         templates: dict[str, str] = {}
         bad: list[Quarantined] = []
-        if not path.exists():
+        if path not in self._files:
             return templates, bad
         source = f"{lang}/templates.jsonl"
         for line_no, obj, problem in _json_lines(path, source):
@@ -99,9 +109,14 @@ def _fact(obj: dict, relation: str, template: str | None, source: str, line_no: 
     )
 
 
-def _json_lines(path: Path, source: str) -> Iterator[tuple[int, dict, Quarantined | None]]:
+def _open(path: str) -> BinaryIO:
+    """A local file as it is; a file on a store read whole (mLAMA's files are small)."""
+    return open(path, "rb") if storage.is_local(path) else io.BytesIO(storage.read_bytes(path))
+
+
+def _json_lines(path: str, source: str) -> Iterator[tuple[int, dict, Quarantined | None]]:
     """(line number, object, problem) for every non-blank line; a problem means the object is unusable."""
-    with open(path, "rb") as f:
+    with _open(path) as f:
         line_no = 0
         while raw := f.readline(MAX_LINE_BYTES + 1):
             line_no += 1

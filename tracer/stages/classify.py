@@ -14,7 +14,6 @@ import dataclasses
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -209,12 +208,13 @@ class ClassifyStage(Stage):
     def _model(self) -> tuple[str, str]:
         """The model id and the tokenizer file its labels are tokenized with."""
         cfg, wh = self.config, self.warehouse
-        if Path(cfg.model).is_dir():
-            from probing.model_files import model_id
+        if storage.is_dir(storage.normalize(cfg.model)):
+            from probing.model_files import model_dir, model_id
             from tracer.tokenization.loading import load_tokenizer
 
-            model = model_id(Path(cfg.model))
-            return model, wh.keep_tokenizer(model, load_tokenizer(cfg.model).to_json())
+            local = model_dir(storage.normalize(cfg.model))
+            model = model_id(local)
+            return model, wh.keep_tokenizer(model, load_tokenizer(str(local)).to_json())
         if not wh.has_tokenizer(cfg.model):
             probed = sorted({v["model"] for v in wh.partitions(PREDICTIONS)})
             if cfg.model not in probed:

@@ -7,7 +7,6 @@ import logging
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 from schemas.tables import PAGES, QUARANTINE
 from tracer import storage
@@ -15,6 +14,7 @@ from tracer.config import option, require
 from tracer.dumps.page_scanner import DEFAULT_MAX_PAGE_BYTES
 from tracer.dumps.plan import DumpPlan, plan_dump
 from tracer.dumps.splits import STRATEGIES
+from tracer.errors import InputNotFound
 from tracer.extraction import PageExtractor
 from tracer.keys import later_copies, split_rows
 from tracer.progress import Work
@@ -94,12 +94,18 @@ class ExtractStage(Stage):
 
     def _run(self) -> StageResult:
         cfg = self.config
+        named = []
+        for pattern in cfg.dumps:
+            found = storage.expand(pattern)
+            if not found:
+                raise InputNotFound(f"no dump matches {pattern}: check the folder and the pattern")
+            named += found
         first_named: dict[str, str] = {}
-        for path in cfg.dumps:
-            first_named.setdefault(str(Path(path).resolve()), path)
+        for path in named:
+            first_named.setdefault(storage.normalize(path), path)
         paths = list(first_named.values())
-        if len(paths) < len(cfg.dumps):
-            log.warning("extract: %d dump(s) named more than once; each is read once", len(cfg.dumps) - len(paths))
+        if len(paths) < len(named):
+            log.warning("extract: %d dump(s) named more than once; each is read once", len(named) - len(paths))
         plans = [
             plan_dump(
                 path,

@@ -7,7 +7,6 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 from schemas.tables import FACTS, QUARANTINE
 from schemas.values import NO_DUMP
@@ -68,15 +67,14 @@ class FactsStage(Stage):
         if unknown:
             raise InputNotFound(f"no language directory for {unknown} in {cfg.mlama}; found {', '.join(available)}")
         run = self.start_run(STAGE, dataclasses.asdict(cfg))
-        root = Path(cfg.mlama)
         tasks = []
         for lang in langs:
-            for path in sorted((root / lang).glob("*.jsonl")):
-                run.inputs.append({**file_digest(path), "path": str(path.relative_to(root))})
+            for path in reader.files(lang):
+                run.inputs.append({**file_digest(path), "path": storage.relative(path, reader.root)})
             tasks.append(
                 FactsTask(
                     lang=lang,
-                    mlama=str(root.resolve()),
+                    mlama=reader.root,
                     facts_dir=wh.staged_partition(run.run_id, FACTS, {"lang": lang}),
                     quarantine_dir=wh.staged_partition(run.run_id, QUARANTINE, quarantine_values(lang)),
                     run_id=run.run_id,

@@ -290,7 +290,7 @@ class ProbeStage(Stage):
                         run_id=run_id,
                         warehouse=wh.root,
                         model=model,
-                        model_dir=str(source),
+                        model_dir=str(source) if storage.is_local(cfg.model) else cfg.model,  # executors copy it
                         device=cfg.device,
                         langs=sorted(group),
                         facts_files={lang: wh.only_file(FACTS, {"lang": lang}) for lang in group},

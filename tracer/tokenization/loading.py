@@ -9,7 +9,8 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from tokenizers import Tokenizer
 from tokenizers.implementations import BertWordPieceTokenizer
@@ -106,16 +107,21 @@ def _raw_load(spec: str, lowercase: bool | None) -> Tokenizer:
 
 
 def tokenizer_name(spec: str) -> str:
-    path = Path(spec)
-    stem = path.name if path.is_dir() or not path.suffix else path.stem
+    remote = not storage.is_local(spec)
+    path = PurePosixPath(urlsplit(spec).path) if remote else Path(spec)
+    stem = path.name if (storage.is_dir(spec) if remote else path.is_dir()) or not path.suffix else path.stem
     if stem in ("tokenizer", "vocab"):
-        stem = path.resolve().parent.name
+        stem = path.parent.name if remote else path.resolve().parent.name
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-").lower() or "tokenizer"
 
 
 def load_tokenizer(spec: str, lowercase: bool | None = None) -> LoadedTokenizer:
-    """Load for encoding without special tokens, truncation or padding; id = name + hash of its JSON."""
-    tokenizer = _raw_load(spec, lowercase)
+    """Load for encoding without special tokens, truncation or padding; id = name + hash of its JSON. A file or
+    folder on a store is copied to local disk first (the tokenizers library reads local files)."""
+    local = spec
+    if not storage.is_local(spec):
+        local = str(storage.local_tree(spec) if storage.is_dir(spec) else storage.local_copy(spec))
+    tokenizer = _raw_load(local, lowercase)
     tokenizer.no_truncation()
     tokenizer.no_padding()
     digest = hashlib.sha1(tokenizer.to_str().encode("utf-8")).hexdigest()[:10]
