@@ -87,6 +87,9 @@ bench: venv
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/neuron_precision.py
 	$(BIN)/python bench/paper_differences.py
+	$(BIN)/python bench/publish.py --s3
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/sizing.py --markdown
 
 clean:
 	rm -rf $(VENV) demo-warehouse .pytest_cache bench/.venvs $(DIST)

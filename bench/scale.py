@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import bz2
+import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -81,6 +83,47 @@ def run_factor(k: int, parts: dict, runner: SparkRunner, tokenizer: str, mlama: 
     return {"factor": k, "input_mb": round(input_mb, 2), "seconds": seconds, "bytes": table_bytes}
 
 
+MEASURE = """
+import sys
+from tracer.stages.common import LocalRunner
+from tracer.stages.extract import ExtractConfig, ExtractStage
+from tracer.stages.facts import FactsConfig, FactsStage
+from tracer.stages.segment import SegmentConfig, SegmentStage
+from tracer.stages.trace import TraceConfig, TraceStage
+stage, wh, tokenizer, mlama, langs, *dumps = sys.argv[1:]
+runner = LocalRunner()
+if stage == "extract":
+    ExtractStage(ExtractConfig(dumps=dumps, warehouse=wh, dump="scale"), runner).run()
+elif stage == "segment":
+    SegmentStage(SegmentConfig(warehouse=wh, tokenizer=tokenizer), runner).run()
+elif stage == "facts":
+    FactsStage(FactsConfig(mlama=mlama, warehouse=wh, langs=langs.split(",")), runner).run()
+else:
+    TraceStage(TraceConfig(warehouse=wh, mode="tokens"), runner).run()
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec
+print(next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith("VmHWM")))
+"""
+
+
+def peak_memory(folder: Path, tokenizer: str, mlama: str, langs: list[str]) -> dict[str, int]:
+    """Peak resident MB of one process running each stage's tasks one after another (LocalRunner) on the largest
+    input: what one executor core needs for the biggest task, plus the driver's share."""
+    import subprocess
+    import sys
+
+    dumps = sorted(str(p) for p in (folder / "dumps").iterdir())
+    wh = str(folder / "wh-memory")
+    shutil.rmtree(wh, ignore_errors=True)
+    peaks = {}
+    for stage in STAGES:
+        argv = [sys.executable, "-c", MEASURE, stage, wh, tokenizer, mlama, ",".join(langs), *dumps]
+        out = subprocess.run(
+            argv, capture_output=True, text=True, check=True, env={**os.environ, "RAYON_NUM_THREADS": "1"}
+        )
+        peaks[stage] = int(out.stdout.strip().splitlines()[-1])
+    return peaks
+
+
 def fit(factors: list[int], values: list[float]) -> tuple[float, float]:
     """Least squares ``value = fixed + per_unit · factor``."""
     n = len(factors)
@@ -106,7 +149,9 @@ def main() -> None:
     tokenizer = str(data / "tokenizers" / "xlm-roberta-tokenizer.json")
     langs = sorted({name.removesuffix("wiki") for name in parts} & {p.name for p in (data / "mlama1.1").iterdir()})
     runner = SparkRunner(spark_session("bench-scale", args.master))
+    run_factor(args.factors[0], parts, runner, tokenizer, str(data / "mlama1.1"), langs)  # warm-up, not counted
     runs = [run_factor(k, parts, runner, tokenizer, str(data / "mlama1.1"), langs) for k in args.factors]
+    memory = peak_memory(OUT / f"scale-{args.factors[-1]}", tokenizer, str(data / "mlama1.1"), langs)
     summary = {}
     for stage in STAGES:
         values = [r["seconds"][stage] for r in runs]
@@ -118,21 +163,22 @@ def main() -> None:
             "growth": round(values[-1] / values[0], 2),
             "linearity": round(values[-1] / (fixed + per_unit * last), 3),
         }
-    emit(
-        {
-            "benchmark": "scale",
-            "master": args.master,
-            "pages_per_dump": args.pages,
-            "wikis": sorted(parts),
-            "runs": runs,
-            "fit": summary,
-            "bytes_growth": {
-                t: round(runs[-1]["bytes"].get(t, 0) / max(1, runs[0]["bytes"].get(t, 0)), 2)
-                for t in sorted(runs[-1]["bytes"])
-                if t in TABLES
-            },
-        }
-    )
+    result = {
+        "benchmark": "scale",
+        "master": args.master,
+        "pages_per_dump": args.pages,
+        "wikis": sorted(parts),
+        "runs": runs,
+        "fit": summary,
+        "peak_rss_mb_one_process": memory,
+        "bytes_growth": {
+            t: round(runs[-1]["bytes"].get(t, 0) / max(1, runs[0]["bytes"].get(t, 0)), 2)
+            for t in sorted(runs[-1]["bytes"])
+            if t in TABLES
+        },
+    }
+    (OUT / "scale.json").write_text(json.dumps(result, indent=2, sort_keys=True))
+    emit(result)
 
 
 if __name__ == "__main__":

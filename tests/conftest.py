@@ -89,3 +89,13 @@ def s3_bucket():
     server.terminate()
     server.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def demo_on_disk(tmp_path_factory) -> str:
+    """The demo's warehouse on local disk (Spark local mode), run once for the tests that compare with it."""
+    from tracer.demo import run_demo
+
+    warehouse = str(tmp_path_factory.mktemp("demo-on-disk") / "wh")
+    run_demo(warehouse, "local[2]")
+    return warehouse

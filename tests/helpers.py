@@ -105,3 +105,18 @@ def damage_a_published_file(wh, table, values: dict, name: str) -> str:
     [damaged] = [f for f in wh.files(table, values) if f.endswith(name)]
     storage.write_bytes(damaged, b"PAR1 this is not parquet")
     return damaged
+
+
+def table_rows(warehouse: str) -> dict[str, list]:
+    """Every table but ``runs``, as sorted rows without run ids: what two runs of the same thing must share."""
+    from schemas import RUNS, TABLES
+    from tracer.warehouse import Warehouse
+
+    wh = Warehouse(warehouse)
+    return {
+        table.name: sorted(
+            repr(sorted((k, v) for k, v in row.items() if k != "run_id")) for row in wh.read(table).to_pylist()
+        )
+        for table in TABLES.values()
+        if table is not RUNS
+    }

@@ -195,15 +195,18 @@ class AtomicOutput:
         return self.stream
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+        """Finish the file; on any error drop it, and a store's error (a full disk, a lost connection) becomes
+        one line naming the file."""
         try:
             self.stream.close()
         except OSError as close_error:
             self._discard()
             if exc is None:
                 raise _fail("writing", self.location, close_error) from close_error
-            return
         if exc is not None:
             self._discard()
+            if isinstance(exc, OSError):
+                raise _fail("writing", self.location, exc) from exc
             return
         if self.local:
             os.replace(self.target, self.path)

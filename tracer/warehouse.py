@@ -427,10 +427,13 @@ class PartWriter:
     def _flush(self) -> None:
         if not self.pending:
             return
-        if self._writer is None:
-            self._output = storage.AtomicOutput(self.path)
-            self._writer = pq.ParquetWriter(self._output.__enter__(), self.schema, compression="zstd")
-        self._writer.write_table(pa.Table.from_pydict(self.columns, schema=self.schema))
+        try:
+            if self._writer is None:
+                self._output = storage.AtomicOutput(self.path)
+                self._writer = pq.ParquetWriter(self._output.__enter__(), self.schema, compression="zstd")
+            self._writer.write_table(pa.Table.from_pydict(self.columns, schema=self.schema))
+        except OSError as exc:
+            self.abandon(exc)
         self.count += self.pending
         self.pending = 0
         self.columns = {name: [] for name in self.schema.names}
@@ -439,11 +442,15 @@ class PartWriter:
         """Finish the file (none is written for zero rows); return the row count."""
         self._flush()
         if self._writer is not None and self._output is not None:
-            self._writer.close()
+            try:
+                self._writer.close()
+            except OSError as exc:
+                self.abandon(exc)
             self._output.__exit__(None, None, None)
         return self.count
 
-    def abandon(self) -> None:
-        """Drop a file left unfinished by an error."""
-        if self._output is not None:
-            self._output.__exit__(RuntimeError, RuntimeError("abandoned"), None)
+    def abandon(self, error: OSError) -> None:
+        """Drop the unfinished file and raise the store's error as one line naming it."""
+        if self._output is None:
+            raise StorageError(f"{self.path}: writing failed ({error})") from error
+        self._output.__exit__(type(error), error, None)

@@ -12,37 +12,24 @@ from pathlib import Path
 
 import pytest
 
-from schemas import RUNS, TABLES
+from schemas import TABLES
 from tests.conftest import REPO
+from tests.helpers import table_rows
 from tracer import storage
 from tracer.demo import run_demo
 from tracer.warehouse import Warehouse
 
 pytestmark = [pytest.mark.spark, pytest.mark.s3]
 
-VOLATILE = {"run_id"}  # differs between two runs of the same thing; every other column must be equal
+contents = table_rows
 
 
-def contents(warehouse: str) -> dict[str, list]:
-    """Every table but ``runs``, as sorted rows without run ids."""
-    wh = Warehouse(warehouse)
-    out = {}
-    for table in TABLES.values():
-        if table is RUNS:
-            continue
-        rows = wh.read(table).to_pylist()
-        out[table.name] = sorted(repr(sorted((k, v) for k, v in row.items() if k not in VOLATILE)) for row in rows)
-    return out
-
-
-def test_the_demo_in_a_bucket_gives_the_rows_of_a_local_disk(s3_bucket, tmp_path):
+def test_the_demo_in_a_bucket_gives_the_rows_of_a_local_disk(s3_bucket, demo_on_disk, tmp_path):
     remote = f"{s3_bucket}/demo"
     out = run_demo(remote, "local[2]", work=str(tmp_path / "work"))
     assert f"tables written under {remote}: fact_classes, fact_presence, facts" in out
     assert (tmp_path / "work" / "report" / "report.html").is_file()
-    local = str(tmp_path / "local")
-    run_demo(local, "local[2]")
-    in_bucket, on_disk = contents(remote), contents(local)
+    in_bucket, on_disk = contents(remote), contents(demo_on_disk)
     assert in_bucket == on_disk
     assert all(in_bucket[name] for name in ("pages", "segments", "fact_presence", "predictions", "fact_classes"))
     assert Warehouse(remote).version(TABLES["fact_classes"]) == 2  # created, then one commit per classify run

@@ -18,7 +18,7 @@ import pytest
 
 from schemas import FACT_PRESENCE, PAGES, SEGMENTS
 from tests.conftest import REPO
-from tests.helpers import dump_xml, page_xml, train_wordpiece, write_dump, write_mlama
+from tests.helpers import dump_xml, page_xml, table_rows, train_wordpiece, write_dump, write_mlama
 from tracer.stages.common import LocalRunner
 from tracer.stages.extract import ExtractConfig, ExtractStage
 from tracer.stages.facts import FactsConfig, FactsStage
@@ -150,3 +150,17 @@ def test_spark_submit_on_a_standalone_cluster_equals_the_stages_in_process(tmp_p
     assert cluster[1] == local[1] and len(local[1]) > 40
     assert cluster[2] == local[2] and [r["present"] for r in local[2]] == [True, True, True, True, False, True]
     assert in_bucket == local
+
+
+def test_the_demo_on_a_standalone_cluster_with_its_warehouse_in_a_bucket(tmp_path, s3_bucket, demo_on_disk):
+    """The whole demo, extract through report, with the cluster's executors and the warehouse in S3. Its
+    executors run this environment's Python (probing needs torch, which the default packed one leaves out)."""
+    warehouse = f"{s3_bucket}/cluster-demo"
+    with StandaloneCluster(tmp_path) as url:
+        cmd = [sys.executable, "-m", "tracer.cli", "demo", "--master", url, "--warehouse", warehouse,
+               "--work", str(tmp_path / "work")]  # fmt: skip
+        proc = subprocess.run(cmd, env={**env(), "PYSPARK_PYTHON": sys.executable}, capture_output=True, text=True,
+                              timeout=600, cwd=REPO)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "report: 4 language(s)" in proc.stdout and (tmp_path / "work" / "report" / "report.html").is_file()
+    assert table_rows(warehouse) == table_rows(demo_on_disk)

@@ -56,6 +56,8 @@ def test_partition_values_keep_their_type_in_every_reader(tmp_path):
     types = dict(con.sql(f"describe select * from delta_scan('{tmp_path / 'wh' / 'pages'}')").fetchall()[i][:2]
                  for i in range(9))  # fmt: skip
     assert types["dump"] == "VARCHAR" and types["wiki"] == "VARCHAR"  # '20260101' stays a string
+    empty = con.sql(f"select count(*) from delta_scan('{tmp_path / 'wh' / 'quarantine'}')").fetchone()
+    assert empty == (0,)  # a table with nothing in it exists, and reads as empty
     from tracer.query import QueryConfig, run_query
 
     out = run_query(QueryConfig("SELECT typeof(dump) AS t FROM pages", str(tmp_path / "wh"), format="csv"))
