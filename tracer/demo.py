@@ -108,11 +108,10 @@ def run_demo(warehouse: str, master: str | None = None, work: str | None = None)
     from tracer.spark.session import spark_session
     from tracer.stages.probe import ProbeStage
 
-    warehouse = storage.normalize(warehouse)
     if not work and not storage.is_local(warehouse):
         raise ConfigError(f"--work DIR: a local directory for the demo's model and report ({warehouse} is not local)")
-    root = Path(work) if work else Path(warehouse)
-    storage.delete_dir(warehouse)
+    root = Path(work) if work else Path(warehouse)  # paths as the user wrote them, in what the demo prints
+    storage.delete_dir(storage.normalize(warehouse))
     if work:
         shutil.rmtree(root, ignore_errors=True)
     runner = SparkRunner(spark_session("demo", master))
