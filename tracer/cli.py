@@ -10,6 +10,7 @@ from collections.abc import Callable
 from tracer import __version__
 from tracer.config import add_arguments, from_args
 from tracer.errors import EXIT_INTERNAL, FactraceError, Interrupted
+from tracer.fetch import FetchConfig, run_fetch
 from tracer.query import QueryConfig, run_query
 from tracer.report.config import ReportConfig
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
@@ -19,6 +20,7 @@ from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.stages.probe import ProbeConfig
 from tracer.stages.segment import SegmentConfig, SegmentStage
 from tracer.stages.trace import TraceConfig, TraceStage
+from tracer.update import StatusConfig, UpdateConfig, run_status, run_update
 from tracer.vacuum import VacuumConfig, run_vacuum
 
 log = logging.getLogger("factrace")
@@ -70,6 +72,18 @@ def _query(config: QueryConfig, master: str | None = None) -> str:
     return run_query(config)
 
 
+def _update(config: UpdateConfig, master: str | None = None) -> str:
+    return run_update(config, master)
+
+
+def _status(config: StatusConfig, master: str | None = None) -> str:
+    return run_status(config)
+
+
+def _fetch(config: FetchConfig, master: str | None = None) -> str:
+    return run_fetch(config)
+
+
 def _vacuum(config: VacuumConfig, master: str | None = None) -> str:
     return run_vacuum(config)
 
@@ -87,6 +101,7 @@ def _demo(args: argparse.Namespace) -> str:
 
 
 COMMANDS: dict[str, tuple[str, type | None, Callable]] = {
+    "fetch": ("bring the newest finished dumps from a mirror, verified (resumes, retries)", FetchConfig, _fetch),
     "extract": ("Wikipedia dumps -> pages (clean text)", ExtractConfig, run_extract),
     "segment": ("pages -> segments of at most --max-tokens tokens", SegmentConfig, run_segment),
     "facts": ("mLAMA directory -> facts (one partition per language)", FactsConfig, run_facts),
@@ -98,6 +113,8 @@ COMMANDS: dict[str, tuple[str, type | None, Callable]] = {
         run_classify,
     ),
     "report": ("the classified tables -> one offline HTML report with its CSVs", ReportConfig, _report),
+    "update": ("run what a dump directory, facts or models make new, in order, under a lock", UpdateConfig, _update),
+    "status": ("per wiki and dump: which stages are done, pending or failed, and how old", StatusConfig, _status),
     "query": ("run SQL over the warehouse tables in embedded DuckDB", QueryConfig, _query),
     "vacuum": (
         "delete files no kept table version needs (and those of runs that never published)",
@@ -108,7 +125,7 @@ COMMANDS: dict[str, tuple[str, type | None, Callable]] = {
 }
 
 
-NO_SPARK = ("report", "query", "vacuum")  # commands that never start Spark: no --master
+NO_SPARK = ("report", "query", "vacuum", "fetch", "status")  # commands that never start Spark: no --master
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -66,6 +66,28 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         parser.add_argument(flag, required=required, **kwargs)
 
 
+def to_argv(config: Any) -> list[str]:
+    """The command-line arguments that ``from_args`` turns back into ``config`` (defaults left out): how a
+    scheduler runs a planned step as ``factrace <stage> …`` or ``spark-submit jobs/<stage>.py …``."""
+    argv: list[str] = []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        if value == default and not f.metadata.get("positional"):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        if isinstance(value, bool):
+            argv.append(flag if value else "--no-" + f.name.replace("_", "-"))
+        elif f.metadata.get("positional"):
+            argv += values
+        elif values:
+            argv += [flag, *values]
+    return argv
+
+
 def from_args(cls: type[C], args: argparse.Namespace) -> C:
     names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in vars(args).items() if k in names})

@@ -390,7 +390,7 @@ class ClassifyStage(Stage):
         run.records_quarantined = sum(quarantined.values())
         run.records_out = totals["queries"] // len(dumps)  # every dump classifies the same predictions
         run.records_in = run.records_out + run.records_quarantined
-        run.outputs = {"fact_classes": ["/".join(f"{k}={v}" for k, v in p.items()) for p in published]}
+        run.outputs = {"fact_classes": [partition_path(FACT_CLASSES, p) for p in published]}
         run.extra = {
             "model": model,
             "alpha": cfg.alpha,

@@ -1,0 +1,1 @@
+"""Wikimedia dump mirrors: which dumps are published and finished, and verified, resumable downloads."""
