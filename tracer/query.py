@@ -37,6 +37,7 @@ class QueryConfig:
     warehouse: str = option(help="warehouse: a path or URI (s3://, gs://, hdfs://, abfs://, file://)")
     format: str = option("table", help="output format", choices=FORMATS)
     all_snapshots: bool = option(False, help="make <table> show every dump, not only the latest")
+    dump: str = option("", help="make <table> show this dump instead of the latest (tables partitioned by dump)")
     max_rows: int = option(100, help="most rows printed in table format (csv and json print all)")
     as_of: str = option("", help="read the tables as they were at this time (ISO 8601, UTC unless zoned) or run id")
 
@@ -60,9 +61,11 @@ def latest_partitions(table: Table, partitions: list[dict[str, str]]) -> list[di
     return sorted(latest, key=lambda v: sorted(v.items()))
 
 
-def _files(wh: Warehouse, table: Table, latest: bool) -> list[str]:
+def _files(wh: Warehouse, table: Table, latest: bool, dump: str = "") -> list[str]:
     partitions = wh.partitions(table) if table.partitions else [{}]
-    if latest:
+    if dump and "dump" in table.partition_names:
+        partitions = [v for v in partitions if v["dump"] == dump]
+    elif latest:
         partitions = latest_partitions(table, partitions)
     return [path for values in partitions for path in wh.files(table, values)]
 
@@ -83,7 +86,7 @@ def parse_as_of(text: str, warehouse: str) -> datetime | None:
     return found[0]["finished_at"] + timedelta(milliseconds=1)
 
 
-def connect(warehouse: str, all_snapshots: bool = False, as_of: datetime | None = None):  # noqa: ANN201
+def connect(warehouse: str, all_snapshots: bool = False, as_of: datetime | None = None, dump: str = ""):  # noqa: ANN201
     """An in-memory DuckDB connection with ``<table>`` and ``<table>_all`` views over the warehouse (as it was at
     ``as_of``, if given), and ``table_versions``: every table's commits."""
     try:
@@ -99,7 +102,7 @@ def connect(warehouse: str, all_snapshots: bool = False, as_of: datetime | None 
     con = duckdb.connect()
     for table in TABLES.values():
         for name, latest in ((table.name, not all_snapshots), (f"{table.name}_all", False)):
-            files = _files(wh, table, latest) if table in present else []
+            files = _files(wh, table, latest, dump if name == table.name else "") if table in present else []
             if files:
                 con.register(f"_{name}_data", _dataset(wh, table, files))
                 con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM "_{name}_data"')
@@ -148,7 +151,13 @@ def _versions(wh: Warehouse, tables: list[Table]) -> pa.Table:
 def run_query(config: QueryConfig) -> str:
     import duckdb
 
-    con = connect(config.warehouse, config.all_snapshots, parse_as_of(config.as_of, config.warehouse))
+    as_of = parse_as_of(config.as_of, config.warehouse)
+    if config.dump:
+        wh = Warehouse(config.warehouse, as_of, pinned=True)
+        dumps = {v["dump"] for t in TABLES.values() if "dump" in t.partition_names for v in wh.partitions(t)}
+        if config.dump not in dumps:
+            raise InputNotFound(f"--dump {config.dump}: no table holds that dump; there are {', '.join(sorted(dumps))}")
+    con = connect(config.warehouse, config.all_snapshots, as_of, config.dump)
     try:
         statements = con.extract_statements(config.sql)
         if len(statements) != 1:

@@ -16,7 +16,7 @@ import pytest
 from schemas import FACT_PRESENCE, PAGES, SEGMENTS
 from tracer.cli import main
 from tracer.demo import DEMO_DATA, build_wordpiece, sample_dumps
-from tracer.errors import ConfigError, NothingUsable
+from tracer.errors import ConfigError, InputNotFound, NothingUsable
 from tracer.update import Settings, UpdateConfig, plan, run_update
 from tracer.warehouse import Warehouse
 
@@ -81,6 +81,15 @@ def test_update_runs_what_is_missing_and_only_that(setup):
         "20260101", "20260201",
     }  # fmt: skip
     assert run_update(UpdateConfig(str(config))) == "update: nothing new"
+    from tracer.query import QueryConfig, run_query
+
+    sql = "SELECT wiki, dump FROM pages GROUP BY ALL ORDER BY wiki"
+    latest = run_query(QueryConfig(sql, str(root / "wh"), format="csv"))
+    assert latest.splitlines()[1:] == ["enwiki,20260201", "jawiki,20260101"]  # the newest dump of each wiki
+    chosen = run_query(QueryConfig(sql, str(root / "wh"), format="csv", dump="20260101"))
+    assert chosen.splitlines()[1:] == ["enwiki,20260101", "jawiki,20260101"]
+    with pytest.raises(InputNotFound, match="--dump 20991231: no table holds that dump; there are 20260101, 20260201"):
+        run_query(QueryConfig(sql, str(root / "wh"), dump="20991231"))
 
 
 def test_a_failing_stage_names_itself_keeps_what_succeeded_and_the_rerun_resumes(setup):
