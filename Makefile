@@ -10,6 +10,14 @@ export FACTRACE_SHARED_DATA ?= $(abspath ../shared/data)
 
 .PHONY: venv demo test test-fast lint docs outputs bench clean java browser dist
 
+# What executors run: factrace's wheel and a packed virtual environment with it and its dependencies
+# (spark-submit --archives dist/factrace-env.tar.gz#env, PYSPARK_PYTHON=./env/bin/python). DIST_EXTRAS=probing
+# adds torch and transformers, for executors that probe. Rebuilt when the code or the dependencies change.
+DIST := dist
+PACKED_ENV := $(DIST)/factrace-env.tar.gz
+DIST_EXTRAS ?=
+DIST_SOURCES := setup.cfg pyproject.toml requirements/constraints.txt $(shell find tracer probing schemas jobs -type f \( -name '*.py' -o -name '*.xml' -o -name '*.jsonl' -o -name '*.tsv' -o -name '*.properties' \) 2>/dev/null)
+
 $(STAMP): setup.cfg pyproject.toml requirements/constraints.txt
 	@$(MAKE) --no-print-directory java
 	$(PYTHON) -m venv $(VENV)
@@ -58,14 +66,6 @@ outputs: venv
 	FACTRACE_WRITE_OUTPUTS=1 $(BIN)/python -m pytest -q tests/integration/test_demo.py \
 	  tests/realdata/test_shared_dumps.py::test_the_readmes_truncated_dump_output \
 	  tests/realdata/test_trace_shared.py -k "readme or demo"
-
-# What executors run: factrace's wheel and a packed virtual environment with it and its dependencies
-# (spark-submit --archives dist/factrace-env.tar.gz#env, PYSPARK_PYTHON=./env/bin/python). DIST_EXTRAS=probing
-# adds torch and transformers, for executors that probe. Rebuilt when the code or the dependencies change.
-DIST := dist
-PACKED_ENV := $(DIST)/factrace-env.tar.gz
-DIST_EXTRAS ?=
-DIST_SOURCES := setup.cfg pyproject.toml requirements/constraints.txt $(shell find tracer probing schemas jobs -type f \( -name '*.py' -o -name '*.xml' -o -name '*.jsonl' -o -name '*.tsv' -o -name '*.properties' \) 2>/dev/null)
 
 dist: $(PACKED_ENV)
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
 from tracer.cli import main
 from tracer.fetch import FetchConfig, run_fetch
 
@@ -39,10 +38,10 @@ def publish(root: Path, wiki: str, date: str, job: str, files: dict[str, Path], 
 
 
 @pytest.fixture(scope="module")
-def mirror_tree(tmp_path_factory) -> Path:
+def mirror_tree(tmp_path_factory, shared_data) -> Path:
     """ltgwiki: a finished multistream dump and a newer one in progress; fowiki: no multistream job."""
     root = tmp_path_factory.mktemp("mirror")
-    wiki = SHARED / "wiki"
+    wiki = shared_data / "wiki"
     multistream = {
         f"ltgwiki-{DATE}-pages-articles-multistream.xml.bz2": wiki / "ltgwiki-pages-articles-multistream.xml.bz2",
         f"ltgwiki-{DATE}-pages-articles-multistream-index.txt.bz2": wiki
