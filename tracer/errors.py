@@ -5,7 +5,7 @@ or configuration value; 3 an input is missing or is not what it should be; 4 the
 usable record; 5 the warehouse holds something this factrace cannot use or must not publish;
 6 an optional package is missing; 7 a task failed on an executor; 8 a store could not be reached,
 read or written (a bucket, credentials, permissions, a full disk); 70 an internal error (a bug);
-130 interrupted (Ctrl-C).
+75 another ``factrace update`` holds the lock (try again later); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -76,6 +76,12 @@ class StorageError(FactraceError):
     Nothing was published; the same command succeeds once the store is fixed."""
 
     exit_code = 8
+
+
+class Locked(FactraceError):
+    """Another ``factrace update`` holds the warehouse's lock: nothing was done; try again later."""
+
+    exit_code = 75  # EX_TEMPFAIL: schedulers read it as "try again", not as a broken job
 
 
 class Interrupted(FactraceError):

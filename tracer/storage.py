@@ -266,10 +266,10 @@ def local_tree(location: str, cache: Path | None = None) -> Path:
     processes of a machine."""
     if is_local(location):
         return Path(location)
-    files = list_files(location, recursive=True)
+    files = {f: info(f) for f in list_files(location, recursive=True)}
     if not files:
         raise StorageError(f"{location}: no files there; check the URI")
-    listing = "\n".join(f"{relative(f, location)}\t{info(f).size}\t{info(f).mtime_ns}" for f in files)
+    listing = "\n".join(f"{relative(f, location)}\t{i.size}\t{i.mtime_ns}" for f, i in files.items())
     digest = hashlib.sha256(listing.encode("utf-8")).hexdigest()[:20]
     target = (cache or Path(tempfile.gettempdir()) / "factrace-cache") / digest / name(location)  # same name
     if target.is_dir():

@@ -27,8 +27,8 @@ from schemas.values import FULL_MATCH, NO_INTERVENTION
 from tracer import storage
 from tracer.config import option, to_argv
 from tracer.dumps.naming import wiki_language
-from tracer.errors import ConfigError, FactraceError, InputNotFound
-from tracer.mirror.download import VERIFIED
+from tracer.errors import ConfigError, FactraceError, InputNotFound, Locked
+from tracer.mirror.download import verified
 from tracer.runs import file_digest
 from tracer.stages.common import LocalRunner, TaskRunner
 from tracer.warehouse import Warehouse, partition_path
@@ -36,12 +36,6 @@ from tracer.warehouse import Warehouse, partition_path
 log = logging.getLogger("factrace.update")
 DUMP_NAME = ("pages-articles",)
 LOCK = "_locks/update.lock"
-
-
-class Locked(FactraceError):
-    """Another ``factrace update`` holds the warehouse's lock: try again later."""
-
-    exit_code = 75  # EX_TEMPFAIL: schedulers read it as "try again", not as a broken job
 
 
 @dataclass
@@ -105,6 +99,12 @@ class Settings:
             if "path" not in spec or extra:
                 raise ConfigError(f"{path}: models[{i}] needs 'path' (and may have 'protocols'), got {sorted(spec)}")
             models.append(ModelSpec(spec["path"], list(spec.get("protocols", [FULL_MATCH]))))
+        for key in ("warehouse", "dumps", "tokenizer", "mlama", "report"):
+            if key in raw and not isinstance(raw[key], str):
+                raise ConfigError(f"{path}: {key!r} must be a string, got {raw[key]!r}")
+        for key in ("wikis", "match_modes"):
+            if key in raw and not (isinstance(raw[key], list) and all(isinstance(v, str) for v in raw[key])):
+                raise ConfigError(f"{path}: {key!r} must be a list of strings, got {raw[key]!r}")
         settings = cls(**{k: v for k, v in raw.items() if k != "models"}, models=models)
         base = Path(path).resolve().parent  # relative paths in the file are relative to the file
         for name in ("warehouse", "dumps", "tokenizer", "mlama", "report"):
@@ -114,6 +114,10 @@ class Settings:
         for model in settings.models:
             if storage.is_local(model.path) and not Path(model.path).is_absolute():
                 model.path = str(base / model.path)
+        if not Path(settings.dumps).is_dir():
+            raise InputNotFound(
+                f"{path}: dumps = {settings.dumps!r} is not a directory (factrace fetch --dest fills it)"
+            )
         return settings
 
 
@@ -148,11 +152,9 @@ def snapshots(settings: Settings) -> tuple[list[Snapshot], list[str]]:
     for wiki in settings.wikis:
         folder = Path(settings.dumps, wiki)
         for date in sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []:
-            marker = date / VERIFIED
-            verified = json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else {}
             files = sorted(
                 str(date / name)
-                for name in verified
+                for name in verified(date)
                 if any(k in name for k in DUMP_NAME) and name.endswith((".xml", ".xml.bz2")) and "index" not in name
             )
             if files:
@@ -331,8 +333,9 @@ class UpdateLock:
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:
-                held = json.loads(self.path.read_text(encoding="utf-8") or "{}")
-                if held.get("host") == holder["host"] and not _alive(int(held.get("pid", 0))):
+                held = _holder(self.path)
+                pid = held.get("pid")
+                if held.get("host") == holder["host"] and isinstance(pid, int) and not _alive(pid):
                     self.path.unlink(missing_ok=True)  # its process is gone: a crash left it
                     continue
                 raise Locked(
@@ -348,6 +351,15 @@ class UpdateLock:
         self.path.unlink(missing_ok=True)
 
 
+def _holder(path: Path) -> dict:
+    """What a lock file says of its holder; an unreadable one (a crash while writing it) says nothing."""
+    try:
+        held = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return held if isinstance(held, dict) else {}
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -360,19 +372,17 @@ def _alive(pid: int) -> bool:
 
 def run_update(config: UpdateConfig, master: str | None = None) -> str:
     settings = Settings.load(config.config)
-    steps, notes = plan(settings)
-    for note in notes:
-        log.info("update: %s", note)
     if config.dry_run:
+        steps = _planned(settings)
         if config.commands:
             return "\n".join(shlex.join(["factrace", *s.argv()]) for s in steps)
         if not steps:
             return "update (dry run): nothing new"
         return "\n".join([f"update (dry run): {len(steps)} step(s)", *(s.line() for s in steps)])
-    if not steps:
-        return "update: nothing new"
-    with UpdateLock(settings.warehouse):
-        steps, _ = plan(settings)  # again under the lock: another update may have run meanwhile
+    with UpdateLock(settings.warehouse):  # planned under the lock: no other update changes the warehouse meanwhile
+        steps = _planned(settings)
+        if not steps:
+            return "update: nothing new"
         from tracer.spark.runner import SparkRunner
         from tracer.spark.session import spark_session
 
@@ -385,6 +395,13 @@ def run_update(config: UpdateConfig, master: str | None = None) -> str:
             except FactraceError as err:
                 raise type(err)(f"update: {step.stage} {step.what} failed: {err}; rerun to resume") from err
         return "\n".join([f"update: {len(steps)} step(s)", *lines])
+
+
+def _planned(settings: Settings) -> list[Step]:
+    steps, notes = plan(settings)
+    for note in notes:
+        log.info("update: %s", note)
+    return steps
 
 
 def _run_step(step: Step, runner: TaskRunner) -> str:

@@ -20,8 +20,8 @@ class VacuumConfig:
 
 
 def run_vacuum(config: VacuumConfig) -> str:
-    """A run still writing its files is safe only if it started more than ``keep_hours`` ago... so a vacuum with
-    a short ``keep_hours`` belongs between runs, never beside one."""
+    """Delete what no kept version needs. The files of a run still writing look like a killed run's once they are
+    older than ``keep_hours``: a short ``keep_hours`` belongs between runs, never beside one."""
     wh = Warehouse(config.warehouse)
     wh.must_exist()
     removed = wh.vacuum(config.keep_hours, config.dry_run)

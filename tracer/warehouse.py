@@ -70,6 +70,7 @@ class Warehouse:
         self._staged: dict[str, dict[tuple[str, tuple], tuple[Table, dict[str, str]]]] = {}
         self._tables: dict[str, object] = {}
         self._snapshots: dict[str, tuple[int, pa.Table]] = {}
+        self._live: dict[str, tuple[int, list[tuple[dict[str, str], str, int]]]] = {}
 
     def __str__(self) -> str:
         return self.root
@@ -311,15 +312,20 @@ class Warehouse:
         snapshot = self._snapshot(table)
         if snapshot is None:
             return []
-        uri = self.table_uri(table)
-        return [
-            (
-                {p: row[f"partition.{p}"] for p in table.partition_names},
-                storage.join(uri, *row["path"].split("/")),
-                row["num_records"] or 0,
-            )
-            for row in snapshot.to_pylist()
-        ]
+        version = self._snapshots[table.name][0]
+        cached = self._live.get(table.name)
+        if cached is None or cached[0] != version:  # built once per version: planning asks for it per partition
+            uri = self.table_uri(table)
+            rows = [
+                (
+                    {p: row[f"partition.{p}"] for p in table.partition_names},
+                    storage.join(uri, *row["path"].split("/")),
+                    row["num_records"] or 0,
+                )
+                for row in snapshot.to_pylist()
+            ]
+            cached = self._live[table.name] = (version, rows)
+        return cached[1]
 
     def partitions(self, table: Table, **filters: Sequence[str] | str | None) -> list[dict[str, str]]:
         """Published partitions of a table (those holding files), optionally filtered by partition values."""

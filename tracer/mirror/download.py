@@ -42,7 +42,15 @@ def sha1_of(path: Path) -> str:
 def verified(folder: Path) -> dict[str, str]:
     """name -> sha1 of the files already fetched and checked into ``folder``."""
     marker = folder / VERIFIED
-    return json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else {}
+    if not marker.exists():
+        return {}
+    try:
+        found = json.loads(marker.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        found = None
+    if not isinstance(found, dict):
+        raise BadInput(f"{marker}: not the name -> sha1 object factrace fetch writes; delete it and fetch again")
+    return found
 
 
 def _mark(folder: Path, name: str, sha1: str) -> None:
@@ -74,6 +82,10 @@ def _transfer(mirror: Mirror, file: DumpFile, part: Path, resumes: int) -> int:
             log.warning("fetch: %s: connection dropped after %s bytes (%s); resuming", file.name,
                         f"{part.stat().st_size if part.exists() else 0:,}", type(exc).__name__)  # fmt: skip
             time.sleep(0.2)
+        except requests.RequestException as exc:  # before OSError: requests' errors are OSErrors too
+            raise StorageError(f"{file.url}: the download failed ({type(exc).__name__}: {exc})") from exc
+        except OSError as exc:  # a full disk or no permission in the dump directory
+            raise StorageError(f"{part}: writing the download failed ({exc})") from exc
     if not part.exists() or part.stat().st_size < file.size:
         raise StorageError(f"{file.url}: the download kept breaking off ({resumes} resumes); rerun to continue")
     return received

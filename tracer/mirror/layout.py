@@ -97,13 +97,6 @@ class Mirror:
             raise BadInput(f"{where}: JSON without a 'jobs' object; not a dump status file")
         return status
 
-    def file_url(self, wiki: str, date: str, name: str, listed: str | None) -> str:
-        if self.local:
-            return self.location(wiki, date, name)
-        if listed and listed.startswith("/"):
-            return self.root + listed[listed.index(f"/{wiki}/") :] if f"/{wiki}/" in listed else self.root + listed
-        return self.location(wiki, date, name)
-
 
 def wanted_names(wiki: str, date: str) -> list[tuple[str, ...]]:
     """The file sets a dump may offer, in order of preference: the multistream dump and its index, then the
@@ -134,9 +127,9 @@ def finished_dump(mirror: Mirror, wiki: str, date: str) -> Dump | str:
         out = []
         for name in names:
             _, entry, _ = found[name]
-            if not all(isinstance(entry.get(k), int | str) for k in ("size", "sha1")):
+            if not str(entry.get("size", "")).isdigit() or not isinstance(entry.get("sha1"), str):
                 raise BadInput(f"{where}: the entry of {name} has no size or sha1")
-            url = mirror.file_url(wiki, date, name, entry.get("url"))
+            url = mirror.location(wiki, date, name)  # the layout, not the status file's host-relative "url"
             out.append(DumpFile(name, url, int(entry["size"]), str(entry["sha1"]), str(entry.get("md5", ""))))
         return Dump(wiki, date, tuple(out), found[names[0]][0])
     return f"{wiki} {date}: no pages-articles dump in its status file"

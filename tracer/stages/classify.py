@@ -180,7 +180,6 @@ class ClassifyStage(Stage):
 
     def _run(self) -> StageResult:
         cfg, wh = self.config, self.warehouse
-        wh.must_exist()
         model, tokenizer_file = self._model()
         langs = [v["lang"] for v in wh.partitions(PREDICTIONS, **self.probe_values(model))]
         if not langs:

@@ -123,7 +123,8 @@ class Stage:
     creates_warehouse = False  # extract and facts may start a new warehouse; the others read one
 
     def run(self) -> Any:
-        """Check the warehouse is there (unless this stage creates it) and writable, before any task runs."""
+        """Check the warehouse is there (unless this stage creates it) and writable, before any task runs: the
+        one place stages check it."""
         if not self.creates_warehouse:
             self.warehouse.must_exist()
         self.warehouse.check_writable()

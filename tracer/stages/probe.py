@@ -249,7 +249,6 @@ class ProbeStage(Stage):
 
     def _run(self) -> StageResult:
         cfg, wh = self.config, self.warehouse
-        wh.must_exist()
         source = checked_model_dir(cfg.model)
         model = cfg.model_id or model_id(source)
         todo, sizes, done = self.plan(model)

@@ -108,7 +108,6 @@ class SegmentStage(Stage):
 
     def _run(self) -> StageResult:
         cfg, wh = self.config, self.warehouse
-        wh.must_exist()
         partitions = wh.partitions(PAGES, dump=cfg.dumps or None, wiki=cfg.wikis or None)
         if not partitions:
             have = ", ".join(f"{v['dump']}/{v['wiki']}" for v in wh.partitions(PAGES)) or "none"

@@ -135,7 +135,6 @@ class TraceStage(Stage):
     def plan(self) -> tuple[list[Target], list[str], list[str]]:
         """Targets, languages with facts but no segments (not traced), wikis without facts (not traced)."""
         cfg, wh = self.config, self.warehouse
-        wh.must_exist()
         fact_langs = [v["lang"] for v in wh.partitions(FACTS, lang=cfg.langs or None) if wh.files(FACTS, v)]
         if not fact_langs:
             have = sorted(v["lang"] for v in wh.partitions(FACTS) if wh.files(FACTS, v))
