@@ -459,9 +459,27 @@ RUNS = Table(
         Column("extra", "string", "Stage-specific figures as JSON (e.g. segments written, split strategy)."),
         Column("message", "string", "The one-line summary the stage printed."),
         Column("factrace_version", "string", "Package version that ran."),
+        Column(
+            "parents",
+            "list<string>",
+            "Lineage: the runs whose published files this run read (null in rows written before schema v2).",
+            nullable=True,
+        ),
+        Column(
+            "code_version",
+            "string",
+            "SHA-1 prefix of the `tracer` package's source files that ran (null before schema v2).",
+            nullable=True,
+        ),
+        Column("config_sha256", "string", "SHA-256 of `parameters` (null before schema v2).", nullable=True),
     ),
     key=("run_id",),
-    notes=("Counts reconcile: `records_in = records_out + records_quarantined + records_skipped`.",),
+    version=2,
+    notes=(
+        "Counts reconcile: `records_in = records_out + records_quarantined + records_skipped`.",
+        "Schema v2 added `parents`, `code_version` and `config_sha256`; the first run of this version adds them "
+        "to an older warehouse's table (Delta schema evolution), and earlier rows read them as null.",
+    ),
 )
 
 TABLES: dict[str, Table] = {

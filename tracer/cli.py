@@ -11,6 +11,7 @@ from tracer import __version__
 from tracer.config import add_arguments, from_args
 from tracer.errors import EXIT_INTERNAL, FactraceError, Interrupted
 from tracer.fetch import FetchConfig, run_fetch
+from tracer.gc import GcConfig, run_gc
 from tracer.query import QueryConfig, run_query
 from tracer.report.config import ReportConfig
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
@@ -88,6 +89,10 @@ def _vacuum(config: VacuumConfig, master: str | None = None) -> str:
     return run_vacuum(config)
 
 
+def _gc(config: GcConfig, master: str | None = None) -> str:
+    return run_gc(config)
+
+
 def _report(config: ReportConfig, master: str | None = None) -> str:
     from tracer.report.build import run_report
 
@@ -121,11 +126,12 @@ COMMANDS: dict[str, tuple[str, type | None, Callable]] = {
         VacuumConfig,
         _vacuum,
     ),
+    "gc": ("drop all but the newest --keep snapshots per wiki, and what unfinished runs left", GcConfig, _gc),
     "demo": ("run every stage that exists on the bundled sample", None, _demo),
 }
 
 
-NO_SPARK = ("report", "query", "vacuum", "fetch", "status")  # commands that never start Spark: no --master
+NO_SPARK = ("report", "query", "vacuum", "gc", "fetch", "status")  # commands that never start Spark: no --master
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,8 +7,9 @@ split, iterate what it yields.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from tracer.dumps.naming import wiki_language
 from tracer.dumps.page_parser import BadPage, parse_page
@@ -23,6 +24,7 @@ from tracer.dumps.page_scanner import (
 from tracer.dumps.siteinfo import NotAMediaWikiExport, SiteInfo, parse_siteinfo
 from tracer.dumps.splits import Split, read_split
 from tracer.records import ExtraDocument, Page, Quarantined, RawPage, Skipped
+from tracer.versions import cleaner_version
 from tracer.wikitext.cleaner import WikitextCleaner
 from tracer.wikitext.local_namespaces import local_names
 
@@ -37,6 +39,9 @@ class PageExtractor:
     The wiki's language adds MediaWiki's local names of the file and category namespaces (a dump
     without ``<siteinfo>`` still cleans ``[[Αρχείο:…]]``; no siteinfo lists aliases such as ``Εικόνα``)
     and decides whether ``-{…}-`` is converter markup.
+
+    ``earlier`` gives a page as an earlier snapshot of the same wiki has it: when its revision and title are
+    this page's, and that snapshot was cleaned with this ``signature``, its clean text is taken as it is.
     """
 
     def __init__(
@@ -45,12 +50,18 @@ class PageExtractor:
         max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
         keep_headings: bool = True,
         wiki: str | None = None,
+        earlier: Callable[[int], Page | None] | None = None,
     ):
         self.siteinfo = siteinfo
         self.max_page_bytes = max_page_bytes
         lang = wiki_language(wiki) if wiki else (siteinfo.lang or "")
         self.local_names = local_names(lang)
-        self.cleaner = WikitextCleaner(siteinfo.prefixes() | self.local_names, keep_headings, lang)
+        prefixes = siteinfo.prefixes() | self.local_names
+        self.cleaner = WikitextCleaner(prefixes, keep_headings, lang)
+        self.signature = _signature(prefixes, keep_headings, lang)
+        self.earlier = earlier
+        self.reused = 0  # pages taken from the earlier snapshot
+        self.cleaned = 0
 
     def namespace(self, raw: RawPage) -> int:
         if raw.ns is not None:
@@ -62,6 +73,12 @@ class PageExtractor:
         return ns
 
     def page(self, raw: RawPage) -> Page:
+        if self.earlier is not None and raw.rev_id is not None:
+            before = self.earlier(raw.page_id)
+            if before is not None and before.rev_id == raw.rev_id and before.title == raw.title:
+                self.reused += 1
+                return before
+        self.cleaned += 1
         text, paragraphs = self.cleaner.page_line(raw.title, raw.wikitext or "")
         return Page(
             page_id=raw.page_id,
@@ -116,6 +133,17 @@ class PageExtractor:
             detail = f"page {raw.page_id} ({raw.title}) has no <text> in its revision"
             return Quarantined(source, blob.offset, "no_text", detail, str(raw.page_id), _snippet(blob.data))
         return self.page(raw)
+
+
+def _signature(prefixes: set[str], keep_headings: bool, lang: str) -> str:
+    """What a page's clean text depends on besides its wikitext: the cleaner's code and its settings."""
+    settings = {
+        "cleaner": cleaner_version(),
+        "prefixes": sorted(prefixes),
+        "keep_headings": keep_headings,
+        "lang": lang,
+    }
+    return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
 _PAGE_ID = re.compile(rb"<id>\s*(\d+)\s*</id>")

@@ -14,6 +14,7 @@ import pyarrow as pa
 from schemas.arrow import arrow_schema
 from schemas.tables import RUNS
 from tracer import __version__, storage
+from tracer.versions import code_version
 from tracer.warehouse import Warehouse
 
 
@@ -58,6 +59,7 @@ class RunRecord:
 
     def finish(self, warehouse: Warehouse, message: str, status: str | None = None) -> dict:
         finished = datetime.now(UTC)
+        parameters = json.dumps(self.parameters, sort_keys=True, default=str)
         row = {
             "run_id": self.run_id,
             "stage": self.stage,
@@ -66,7 +68,7 @@ class RunRecord:
             "finished_at": finished,
             "duration_s": (finished - self.started_at).total_seconds(),
             "inputs": self.inputs,
-            "parameters": json.dumps(self.parameters, sort_keys=True, default=str),
+            "parameters": parameters,
             "outputs": json.dumps(self.outputs, sort_keys=True),
             "records_in": self.records_in,
             "records_out": self.records_out,
@@ -76,6 +78,9 @@ class RunRecord:
             "extra": json.dumps(self.extra, sort_keys=True, default=str),
             "message": message,
             "factrace_version": __version__,
+            "parents": sorted(warehouse.read_from - {self.run_id}),
+            "code_version": code_version(),
+            "config_sha256": hashlib.sha256(parameters.encode()).hexdigest(),
         }
         warehouse.append(self.run_id, RUNS, pa.Table.from_pylist([row], schema=arrow_schema(RUNS)))
         self.written = True

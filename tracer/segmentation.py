@@ -46,13 +46,15 @@ class Segmenter:
 
     def run(self, pages: Iterable[Page]) -> Iterator[Segment | Quarantined]:
         for position, page in enumerate(pages):
-            try:
-                segments = self.segments(page)
-            except Exception as err:  # noqa: BLE001 - any tokenizer failure quarantines this page only
-                yield Quarantined(
-                    self.source, position, "tokenizer_error", f"{type(err).__name__}: {err}", str(page.page_id)
-                )
-                continue
-            if not segments:
-                yield Quarantined(self.source, position, "no_tokens", "page text yields no tokens", str(page.page_id))
-            yield from segments
+            yield from self.page_records(page, position)
+
+    def page_records(self, page: Page, position: int) -> list[Segment | Quarantined]:
+        """The segments of the page at ``position`` of its file, or the one record that quarantines it."""
+        try:
+            segments = self.segments(page)
+        except Exception as err:  # noqa: BLE001 - any tokenizer failure quarantines this page only
+            detail = f"{type(err).__name__}: {err}"
+            return [Quarantined(self.source, position, "tokenizer_error", detail, str(page.page_id))]
+        if not segments:
+            return [Quarantined(self.source, position, "no_tokens", "page text yields no tokens", str(page.page_id))]
+        return list(segments)

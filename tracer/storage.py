@@ -140,6 +140,13 @@ def list_files(directory: str, suffix: str = "", recursive: bool = False) -> lis
     return sorted(out)
 
 
+def list_dirs(directory: str) -> list[str]:
+    """The folders directly in ``directory`` (none when it does not exist), sorted."""
+    _, found = _entries(directory, False)
+    base = directory.rstrip("/")
+    return sorted(join(base, entry.base_name) for entry in found if entry.type == pafs.FileType.Directory)
+
+
 def expand(pattern: str) -> list[str]:
     """The files a ``*``/``?`` pattern in the last path part names (a bucket has no shell glob), sorted; a name
     without wildcards stands for itself."""

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shlex
-import socket
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +25,8 @@ from schemas.values import FULL_MATCH, NO_INTERVENTION
 from tracer import storage
 from tracer.config import option, to_argv
 from tracer.dumps.naming import wiki_language
-from tracer.errors import ConfigError, FactraceError, InputNotFound, Locked
+from tracer.errors import ConfigError, FactraceError, InputNotFound
+from tracer.lock import WarehouseLock
 from tracer.mirror.download import verified
 from tracer.runs import file_digest
 from tracer.stages.common import LocalRunner, TaskRunner
@@ -35,7 +34,6 @@ from tracer.warehouse import Warehouse, partition_path
 
 log = logging.getLogger("factrace.update")
 DUMP_NAME = ("pages-articles",)
-LOCK = "_locks/update.lock"
 
 
 @dataclass
@@ -192,6 +190,15 @@ def _facts_state(wh: Warehouse, settings: Settings) -> tuple[datetime | None, bo
     return last["finished_at"], sorted(i["sha256"] for i in last["inputs"]) == current
 
 
+def _dropped_by_gc(wh: Warehouse) -> set[tuple[str, str]]:
+    """The (wiki, dump) snapshots ``factrace gc`` dropped: an update does not build them again."""
+    dropped = set()
+    for row in wh.read(RUNS, columns=["stage", "parameters"]).to_pylist():
+        if row["stage"] == "gc":
+            dropped.update((wiki, dump) for wiki, dump in json.loads(row["parameters"]).get("dropped", []))
+    return dropped
+
+
 def plan(settings: Settings) -> tuple[list[Step], list[str]]:
     """The steps an update runs, in order, and the notes (folders ignored). Recomputed from the warehouse every
     time: what succeeded stays done, what failed or never ran is planned again."""
@@ -209,8 +216,12 @@ def plan(settings: Settings) -> tuple[list[Step], list[str]]:
     published = _published(wh) if wh.version(RUNS) is not None else {}
     facts_at, facts_current = _facts_state(wh, settings) if wh.version(RUNS) is not None else (None, False)
     langs = sorted({wiki_language(w) for w in settings.wikis})
+    factless = [lang for lang in langs if not storage.is_dir(storage.join(settings.mlama, lang))]
+    if factless:
+        notes.append(f"no mLAMA facts for {', '.join(factless)}: those wikis are extracted and segmented, not traced")
+        langs = [lang for lang in langs if lang not in factless]
     steps: list[Step] = []
-    if not facts_current:
+    if not facts_current and langs:
         why = "no facts yet" if facts_at is None else "the mLAMA files changed"
         steps.append(Step("facts", ", ".join(langs), why, FactsConfig(settings.mlama, settings.warehouse, langs)))
         facts_at = None  # everything that reads facts is stale from here on
@@ -220,6 +231,11 @@ def plan(settings: Settings) -> tuple[list[Step], list[str]]:
         return path in published and after is not None and published[path] > after
 
     trace_dumps: dict[str, set[str]] = {}
+    retired = _dropped_by_gc(wh) if wh.version(RUNS) is not None else set()
+    if any((s.wiki, s.dump) in retired for s in found):
+        dropped = ", ".join(f"{s.wiki} {s.dump}" for s in found if (s.wiki, s.dump) in retired)
+        notes.append(f"{dropped}: dropped by factrace gc, not built again (delete the folder to stop this note)")
+        found = [s for s in found if (s.wiki, s.dump) not in retired]
     for snap in found:
         what = f"{snap.wiki} {snap.dump}"
         pages = {"dump": snap.dump, "wiki": snap.wiki}
@@ -231,7 +247,7 @@ def plan(settings: Settings) -> tuple[list[Step], list[str]]:
         if new_pages or seg not in published:
             config = SegmentConfig(settings.warehouse, settings.tokenizer, dumps=[snap.dump], wikis=[snap.wiki])
             steps.append(Step("segment", what, "new pages" if new_pages else f"no segments for {tokenizer}", config))
-        for mode in settings.match_modes:
+        for mode in settings.match_modes if wiki_language(snap.wiki) in langs else ():
             presence = {"dump": snap.dump, "lang": wiki_language(snap.wiki), "match_mode": mode, "tokenizer": tokenizer}
             if new_pages or not fresh(partition_path(FACT_PRESENCE, presence), facts_at):
                 trace_dumps.setdefault(mode, set()).add(snap.dump)
@@ -284,7 +300,11 @@ def status(settings: Settings, now: datetime) -> str:
     runs = sorted(wh.read(RUNS).to_pylist(), key=lambda r: r["finished_at"]) if wh.version(RUNS) is not None else []
     published = _published(wh) if runs else {}
     lines = []
+    retired = _dropped_by_gc(wh) if runs else set()
     for snap in found:
+        if (snap.wiki, snap.dump) in retired:
+            lines.append(f"{snap.wiki:<10} {snap.dump:<9} dropped by factrace gc")
+            continue
         cells = []
         for stage in ("extract", "segment", "trace"):
             pending = [s for s in steps if s.stage == stage and _concerns(snap, stage, s.what)]
@@ -317,59 +337,6 @@ def _probe_values(model: str, lang: str, protocol: str) -> dict[str, str]:
     return {"model": model, "lang": lang, "protocol": protocol, "intervention": NO_INTERVENTION, "rules": "default"}
 
 
-class UpdateLock:
-    """``<warehouse>/_locks/update.lock``, created exclusively; a lock left by a process that is gone (same
-    host) is taken over. POSIX warehouses (a local disk or a shared mount)."""
-
-    def __init__(self, warehouse: str) -> None:
-        if not storage.is_local(storage.normalize(warehouse)):
-            raise ConfigError("factrace update keeps its lock on a POSIX filesystem: use a local or mounted warehouse")
-        self.path = Path(storage.normalize(warehouse)) / LOCK
-
-    def __enter__(self) -> UpdateLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": datetime.now().isoformat()}
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                held = _holder(self.path)
-                pid = held.get("pid")
-                if held.get("host") == holder["host"] and isinstance(pid, int) and not _alive(pid):
-                    self.path.unlink(missing_ok=True)  # its process is gone: a crash left it
-                    continue
-                raise Locked(
-                    f"another update holds {self.path} (pid {held.get('pid')} on {held.get('host')}, since "
-                    f"{held.get('since')}); this one did nothing: run it again later"
-                ) from None
-            with os.fdopen(fd, "w") as f:
-                json.dump(holder, f)
-            return self
-        raise Locked(f"could not take {self.path}; run it again later")
-
-    def __exit__(self, *exc: object) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-def _holder(path: Path) -> dict:
-    """What a lock file says of its holder; an unreadable one (a crash while writing it) says nothing."""
-    try:
-        held = json.loads(path.read_text(encoding="utf-8") or "{}")
-    except (OSError, ValueError):
-        return {}
-    return held if isinstance(held, dict) else {}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return pid > 0
-
-
 def run_update(config: UpdateConfig, master: str | None = None) -> str:
     settings = Settings.load(config.config)
     if config.dry_run:
@@ -379,7 +346,7 @@ def run_update(config: UpdateConfig, master: str | None = None) -> str:
         if not steps:
             return "update (dry run): nothing new"
         return "\n".join([f"update (dry run): {len(steps)} step(s)", *(s.line() for s in steps)])
-    with UpdateLock(settings.warehouse):  # planned under the lock: no other update changes the warehouse meanwhile
+    with WarehouseLock(settings.warehouse, "update"):  # planned under the lock: nothing else changes the warehouse
         steps = _planned(settings)
         if not steps:
             return "update: nothing new"

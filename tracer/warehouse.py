@@ -16,11 +16,13 @@ never a mix, on a local disk and on an object store alike (no rename needed). Ol
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -29,9 +31,11 @@ from schemas.arrow import arrow_schema
 from schemas.tables import TABLES, Table
 from tracer import storage
 from tracer.errors import ConfigError, DuplicateKeys, InputNotFound, SchemaMismatch, StorageError
+from tracer.failpoints import reached
 from tracer.keys import find_repeats
 
 STAGING = "_staging"
+REPORTS = "_reports"  # one JSON file per report written from this warehouse: what it reads (gc keeps it)
 TOKENIZERS = "_tokenizers"
 DELTA_LOG = "_delta_log"
 
@@ -71,6 +75,7 @@ class Warehouse:
         self._tables: dict[str, object] = {}
         self._snapshots: dict[str, tuple[int, pa.Table]] = {}
         self._live: dict[str, tuple[int, list[tuple[dict[str, str], str, int]]]] = {}
+        self.read_from: set[str] = set()  # runs whose published files were read through this object (lineage)
 
     def __str__(self) -> str:
         return self.root
@@ -156,6 +161,7 @@ class Warehouse:
         for table, values in partitions:
             by_table.setdefault(table.name, []).append((table, values))
         for group in by_table.values():
+            reached(f"publish:{group[0][0].name}")
             self._commit(run_id, group[0][0], [values for _, values in group])
             self._published[run_id] = self._published.get(run_id, 0) + len(group)
 
@@ -203,6 +209,7 @@ class Warehouse:
                 dl.DeltaTable.create(uri, schema, partition_by=table.partition_names or None, mode="ignore")
             if adds or removes:
                 delta = self._delta(table) or dl.DeltaTable(uri)
+                _add_new_columns(delta, schema)
                 delta.create_write_transaction(
                     removes + adds,
                     mode="append",
@@ -241,6 +248,24 @@ class Warehouse:
     def _writable(self) -> None:
         if self.as_of is not None:
             raise ConfigError(f"warehouse {self.root} is opened as of {self.as_of:%Y-%m-%d %H:%M:%S}: read-only")
+
+    def note_report(self, out: str, values: dict[str, str]) -> None:
+        """Remember that the report in folder ``out`` reads the slice ``values`` (dump, model, ...)."""
+        name = hashlib.sha1(out.encode()).hexdigest()[:16] + ".json"
+        storage.write_text(storage.join(self.root, REPORTS, name), json.dumps({"out": out, **values}, sort_keys=True))
+
+    def reported_dumps(self) -> set[str]:
+        """The dumps the reports written from this warehouse read."""
+        folder = storage.join(self.root, REPORTS)
+        if not storage.exists(folder):
+            return set()
+        found = set()
+        for path in storage.list_files(folder, ".json"):
+            try:
+                found.add(json.loads(storage.read_text(path))["dump"])
+            except (ValueError, KeyError, TypeError):
+                raise SchemaMismatch(f"{path} is not a report note: delete it, or write the report again") from None
+        return found
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -337,7 +362,19 @@ class Warehouse:
 
     def files(self, table: Table, values: dict[str, str] | None = None) -> list[str]:
         """The published data files of a partition (of the whole table when it has no partitions)."""
-        return sorted(path for found, path, _ in self._live_files(table) if found == (values or {}))
+        return self._reading(
+            table, sorted(path for found, path, _ in self._live_files(table) if found == (values or {}))
+        )
+
+    def _reading(self, table: Table, paths: list[str]) -> list[str]:
+        """Note the runs whose files a stage reads (lineage in ``runs.parents``); the ``runs`` log is not an input."""
+        if table.name != "runs":
+            self.read_from.update(path.rsplit("/", 2)[-2] for path in paths)
+        return paths
+
+    def writers(self, table: Table, values: dict[str, str]) -> set[str]:
+        """The runs whose files a published partition holds (each run writes into a folder named by its id)."""
+        return {path.rsplit("/", 2)[-2] for found, path, _ in self._live_files(table) if found == values}
 
     def only_file(self, table: Table, values: dict[str, str]) -> str:
         """The one file of a partition its stage writes as one file (facts, fact_presence); more or none is an
@@ -359,10 +396,12 @@ class Warehouse:
         one snapshot, even while another run publishes."""
         data_columns = [c for c in columns if c not in table.partition_names] if columns else None
         pieces = []
+        schema = arrow_schema(table)
         for values, path, _ in self._live_files(table):
             if not all(_matches(values.get(k), want) for k, want in filters.items()):
                 continue
-            piece = pq.read_table(path, columns=data_columns)
+            self._reading(table, [path])
+            piece = _with_columns(_read_columns(path, data_columns), schema, data_columns)
             for name in table.partition_names:
                 if columns is None or name in columns:
                     piece = piece.append_column(name, pa.array([values[name]] * piece.num_rows, pa.string()))
@@ -394,6 +433,35 @@ class Warehouse:
         return removed
 
 
+def _add_new_columns(delta: Any, schema: pa.Schema) -> None:  # a deltalake.DeltaTable
+    """Schema evolution: add the contract's columns the Delta table lacks (nullable ones; a newer factrace
+    declares them) before a commit writes files that have them."""
+    have = {field.name for field in delta.schema().fields}
+    missing = [field for field in schema if field.name not in have]
+    if missing:
+        delta.alter.add_columns(list(_deltalake().Schema.from_arrow(pa.schema(missing)).fields))
+
+
+def _read_columns(path: str, columns: list[str] | None) -> pa.Table:
+    """The named columns of a file that has them; of one written before some were added, those it has."""
+    try:
+        return pq.read_table(path, columns=columns)
+    except (pa.ArrowInvalid, KeyError):
+        if columns is None:
+            raise
+        present = set(pq.read_schema(path).names)
+        return pq.read_table(path, columns=[c for c in columns if c in present])
+
+
+def _with_columns(piece: pa.Table, schema: pa.Schema, columns: list[str] | None) -> pa.Table:
+    """The file's rows with the wanted columns of the declared schema, in its order; a column added to the schema
+    after the file was written (a nullable one, schema evolution) reads as null."""
+    for field in schema:
+        if field.name not in piece.column_names:
+            piece = piece.append_column(field, pa.nulls(piece.num_rows, field.type))
+    return piece.select(columns if columns is not None else schema.names)
+
+
 def _matches(value: str | None, wanted: Sequence[str] | str | None) -> bool:
     if wanted is None or (not isinstance(wanted, str) and not wanted):
         return True
@@ -407,14 +475,17 @@ def write_table(path: str, data: pa.Table) -> None:
 
 
 class PartWriter:
-    """Write rows of one table to one Parquet file in batches, with the declared schema."""
+    """Write rows of one table to one Parquet file in row groups of about ``batch_rows``, with the declared
+    schema; rows given one by one and rows given as Arrow tables keep the order they came in."""
 
     def __init__(self, path: str, table: Table, batch_rows: int = 2048) -> None:
         self.path = path
         self.schema = arrow_schema(table)
         self.batch_rows = batch_rows
         self.columns: dict[str, list] = {name: [] for name in self.schema.names}
-        self.pending = 0
+        self.pending = 0  # rows in ``columns``
+        self.pieces: list[pa.Table] = []  # rows waiting for the next row group, in order
+        self.piece_rows = 0
         self.count = 0
         self._output: storage.AtomicOutput | None = None
         self._writer: pq.ParquetWriter | None = None
@@ -423,26 +494,45 @@ class PartWriter:
         for name, values in self.columns.items():
             values.append(row[name])
         self.pending += 1
-        if self.pending >= self.batch_rows:
+        if self.pending + self.piece_rows >= self.batch_rows:
             self._flush()
 
     def extend(self, rows: Iterable[dict]) -> None:
         for row in rows:
             self.add(row)
 
-    def _flush(self) -> None:
-        if not self.pending:
+    def add_table(self, rows: pa.Table) -> None:
+        """Add rows that are Arrow already (copied from an earlier file), after every row added before."""
+        if not rows.num_rows:
             return
+        self._seal()
+        self.pieces.append(rows.select(self.schema.names).cast(self.schema))
+        self.piece_rows += rows.num_rows
+        if self.piece_rows >= self.batch_rows:
+            self._flush()
+
+    def _seal(self) -> None:
+        """Turn the rows added one by one into a piece."""
+        if self.pending:
+            self.pieces.append(pa.Table.from_pydict(self.columns, schema=self.schema))
+            self.piece_rows += self.pending
+            self.pending = 0
+            self.columns = {name: [] for name in self.schema.names}
+
+    def _flush(self) -> None:
+        self._seal()
+        if not self.pieces:
+            return
+        data = self.pieces[0] if len(self.pieces) == 1 else pa.concat_tables(self.pieces)
+        self.pieces, self.piece_rows = [], 0
         try:
             if self._writer is None:
                 self._output = storage.AtomicOutput(self.path)
                 self._writer = pq.ParquetWriter(self._output.__enter__(), self.schema, compression="zstd")
-            self._writer.write_table(pa.Table.from_pydict(self.columns, schema=self.schema))
+            self._writer.write_table(data)
         except OSError as exc:
             self.abandon(exc)
-        self.count += self.pending
-        self.pending = 0
-        self.columns = {name: [] for name in self.schema.names}
+        self.count += data.num_rows
 
     def close(self) -> int:
         """Finish the file (none is written for zero rows); return the row count."""

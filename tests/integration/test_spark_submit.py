@@ -1,8 +1,9 @@
 """``spark-submit jobs/*.py`` on a standalone cluster on loopback writes the same tables as the stages run
-in-process (local-mode Spark through the same code is covered by the CLI tests), with the warehouse on local
-disk and in an S3 bucket. The master and worker start with ``jobs/cluster/spark-daemon.sh``, as the Slurm
-script starts them, and executors run the packed environment of ``make dist``, where factrace is installed
-from its wheel: the executors do not see this checkout or its virtual environment."""
+in-process (local-mode Spark through the same code is covered by the CLI tests), with the warehouse in an
+S3 bucket (the harder case: a disk warehouse is what every other Spark test uses). The master and worker
+start with ``jobs/cluster/spark-daemon.sh``, as the Slurm script starts them, and executors run the packed
+environment of ``make dist``, where factrace is installed from its wheel: the executors do not see this
+checkout or its virtual environment."""
 
 from __future__ import annotations
 
@@ -143,13 +144,11 @@ def test_spark_submit_on_a_standalone_cluster_equals_the_stages_in_process(tmp_p
     write_mlama(mlama, "test", {"P131": pairs})  # testwiki traces as language "test"
 
     local = run_in_process(dump, tok, mlama, tmp_path / "wh-local")
-    with StandaloneCluster(tmp_path) as url:
-        cluster = run_all_stages(url, dump, tok, mlama, str(tmp_path / "wh-cluster"))
-        in_bucket = run_all_stages(url, dump, tok, mlama, f"{s3_bucket}/cluster")
+    with StandaloneCluster(tmp_path) as url:  # one round, warehouse in a bucket: a disk warehouse is the easier case
+        cluster = run_all_stages(url, dump, tok, mlama, f"{s3_bucket}/cluster")
     assert cluster[0] == local[0] and len(local[0]) == 40
     assert cluster[1] == local[1] and len(local[1]) > 40
     assert cluster[2] == local[2] and [r["present"] for r in local[2]] == [True, True, True, True, False, True]
-    assert in_bucket == local
 
 
 def test_the_demo_on_a_standalone_cluster_with_its_warehouse_in_a_bucket(tmp_path, s3_bucket, demo_on_disk):

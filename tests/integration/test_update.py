@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from schemas import FACT_PRESENCE, PAGES, SEGMENTS
+from schemas import FACT_PRESENCE, PAGES, RUNS, SEGMENTS
 from tracer.cli import main
 from tracer.demo import DEMO_DATA, build_wordpiece, sample_dumps
 from tracer.errors import ConfigError, InputNotFound, NothingUsable
-from tracer.update import Settings, UpdateConfig, plan, run_update
+from tracer.gc import GcConfig, run_gc
+from tracer.update import Settings, StatusConfig, UpdateConfig, plan, run_status, run_update
 from tracer.warehouse import Warehouse
 
 pytestmark = pytest.mark.spark
@@ -90,6 +91,37 @@ def test_update_runs_what_is_missing_and_only_that(setup):
     assert chosen.splitlines()[1:] == ["enwiki,20260101", "jawiki,20260101"]
     with pytest.raises(InputNotFound, match="--dump 20991231: no table holds that dump; there are 20260101, 20260201"):
         run_query(QueryConfig(sql, str(root / "wh"), dump="20991231"))
+
+    # lineage: each run names the runs whose files it read, the code that ran and its config's digest
+    runs = Warehouse(str(root / "wh")).read(RUNS).to_pylist()
+    [extract] = [
+        r for r in runs if r["stage"] == "extract" and '"enwiki"' in r["parameters"] and "0201" in r["parameters"]
+    ]
+    [segment] = [
+        r for r in runs if r["stage"] == "segment" and "enwiki" in r["parameters"] and "0201" in r["parameters"]
+    ]
+    earlier = [
+        r["run_id"]
+        for r in runs
+        if r["stage"] == "extract" and "enwiki" in r["parameters"] and "0101" in r["parameters"]
+    ]
+    assert extract["parents"] == earlier  # it copied unchanged pages from the January pages
+    assert extract["run_id"] in segment["parents"]
+    assert all(r["code_version"] == runs[0]["code_version"] and len(r["config_sha256"]) == 64 for r in runs)
+
+    # gc keeps the newest snapshot of each wiki and any dump a report reads
+    Warehouse(str(root / "wh")).note_report(str(root / "report"), {"dump": "20260101", "model": "m", "protocol": "p"})
+    assert run_gc(GcConfig(str(root / "wh"), keep=1)).startswith("gc: dropped no snapshot")
+    shutil.rmtree(root / "wh" / "_reports")
+    assert run_gc(GcConfig(str(root / "wh"), keep=1, dry_run=True)).startswith(
+        "gc (dry run): would drop enwiki 20260101"
+    )
+    assert run_gc(GcConfig(str(root / "wh"), keep=1)).startswith("gc: dropped enwiki 20260101 (")
+    wh = Warehouse(str(root / "wh"))
+    assert {(v["wiki"], v["dump"]) for v in wh.partitions(PAGES)} == {("enwiki", "20260201"), ("jawiki", "20260101")}
+    assert {(v["lang"], v["dump"]) for v in wh.partitions(FACT_PRESENCE)} == {("en", "20260201"), ("ja", "20260101")}
+    assert run_update(UpdateConfig(str(config))) == "update: nothing new"  # a dropped dump is not built again
+    assert "enwiki     20260101  dropped by factrace gc" in run_status(StatusConfig(str(config)))
 
 
 def test_a_failing_stage_names_itself_keeps_what_succeeded_and_the_rerun_resumes(setup):

@@ -84,3 +84,32 @@ def test_as_of_reads_an_earlier_version_and_vacuum_keeps_what_it_needs(tmp_path)
     assert main(["vacuum", "--warehouse", str(tmp_path / "wh"), "--keep-hours", "0"]) == 0
     assert run_query(QueryConfig(count, str(tmp_path / "wh"), format="csv")) == "n\n2"
     assert len(Warehouse(str(tmp_path / "wh")).files(PAGES, {"dump": "20260101", "wiki": "awiki"})) == 1
+
+
+def test_runs_written_before_the_lineage_columns_gain_them_and_read_them_as_null(tmp_path):
+    """Schema evolution: a warehouse whose ``runs`` table predates ``parents``, ``code_version`` and
+    ``config_sha256`` gets them from the next run; the old rows read them as null, in factrace and in DuckDB."""
+    import deltalake
+    import pyarrow as pa
+
+    from schemas.arrow import arrow_schema
+    from tracer.runs import RunRecord
+
+    new = ("parents", "code_version", "config_sha256")
+    old_schema = pa.schema([f for f in arrow_schema(RUNS) if f.name not in new])
+    now = RunRecord("extract", "extract-old", {}).started_at
+    row = {f.name: "" for f in old_schema} | {"run_id": "extract-old", "stage": "extract", "status": "succeeded"}
+    row |= {"inputs": [], "skipped": [], "started_at": now, "finished_at": now, "duration_s": 0.0}
+    row |= {"records_in": 0, "records_out": 0, "records_quarantined": 0, "records_skipped": 0}
+    deltalake.write_deltalake(str(tmp_path / "wh" / "runs"), pa.Table.from_pylist([row], schema=old_schema))
+
+    wh = Warehouse(str(tmp_path / "wh"))
+    RunRecord("segment", "segment-new", {"max_tokens": 512}).finish(wh, "segment: done", "succeeded")
+    rows = {r["run_id"]: r for r in Warehouse(str(tmp_path / "wh")).read(RUNS).to_pylist()}
+    assert [rows["extract-old"][c] for c in new] == [None, None, None]
+    assert rows["segment-new"]["parents"] == [] and len(rows["segment-new"]["config_sha256"]) == 64
+    assert set(new) <= {f.name for f in deltalake.DeltaTable(str(tmp_path / "wh" / "runs")).schema().fields}
+    con = duckdb.connect()
+    con.sql(f"INSTALL '{EXTENSION}'; LOAD delta")
+    seen = con.sql(f"select run_id, code_version from delta_scan('{tmp_path / 'wh' / 'runs'}') order by run_id")
+    assert seen.fetchall() == [("extract-old", None), ("segment-new", rows["segment-new"]["code_version"])]

@@ -51,6 +51,7 @@ def run_report(cfg: ReportConfig) -> str:
     html_text = render(data, out / "csv")
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.html").write_text(html_text, encoding="utf-8")
+    wh.note_report(str(out.resolve()), {"dump": data.dump, "model": data.model, "protocol": data.protocol})
     return (
         f"report: {len(data.stats)} language(s), dump {data.dump}, model {data.model}, {data.protocol} -> "
         f"{out / 'report.html'} (CSVs in {out / 'csv'})"

@@ -14,14 +14,18 @@ from tracer.config import option, require
 from tracer.dumps.page_scanner import DEFAULT_MAX_PAGE_BYTES
 from tracer.dumps.plan import DumpPlan, plan_dump
 from tracer.dumps.splits import STRATEGIES
+from tracer.earlier import EarlierPages
 from tracer.errors import InputNotFound
 from tracer.extraction import PageExtractor
+from tracer.failpoints import reached
 from tracer.keys import later_copies, split_rows
 from tracer.progress import Work
 from tracer.records import ExtraDocument, Page, Quarantined, Skipped
 from tracer.runs import RunRecord, file_digest
 from tracer.stages.common import Stage, StageResult, counts_line, quarantine_row, write_quarantine
+from tracer.stages.reuse import SIGNATURES, earlier_partition
 from tracer.stages.tasks import DocumentFound, ExtractDone, ExtractTask
+from tracer.versions import cleaner_version
 from tracer.warehouse import PartWriter, partition_path, write_table
 
 log = logging.getLogger("factrace.extract")
@@ -39,6 +43,9 @@ class ExtractConfig:
     index: str | None = option(None, help="multistream index file (default: found beside the dump)")
     max_page_bytes: int = option(DEFAULT_MAX_PAGE_BYTES, help="larger pages are quarantined unread")
     keep_headings: bool = option(True, help="keep section headings followed by prose, as WikiExtractor does")
+    reuse: bool = option(
+        True, help="copy pages whose revision and title are unchanged from the wiki's newest earlier dump"
+    )
 
     def __post_init__(self) -> None:
         require(self.split_mb > 0, f"--split-mb must be positive, got {self.split_mb}")
@@ -52,7 +59,8 @@ def _page_row(page: Page) -> dict:
 
 def extract_task(task: ExtractTask) -> ExtractDone:
     """Executor side: read one split, write its pages and quarantine files to staging, return counts."""
-    extractor = PageExtractor(task.siteinfo, task.max_page_bytes, task.keep_headings, task.key[1])
+    earlier = EarlierPages(task.earlier_pages).get if task.earlier_pages else None
+    extractor = PageExtractor(task.siteinfo, task.max_page_bytes, task.keep_headings, task.key[1], earlier)
     pages = PartWriter(storage.join(task.pages_dir, task.part), PAGES)
     quarantined: list[Quarantined] = []
     skipped: Counter = Counter()
@@ -61,6 +69,7 @@ def extract_task(task: ExtractTask) -> ExtractDone:
     for record in extractor.run(task.split):
         if isinstance(record, Page):
             pages.add(_page_row(record))
+            reached("extract:task")
         elif isinstance(record, Skipped):
             skipped[record.reason] += 1
         elif isinstance(record, ExtraDocument):
@@ -71,7 +80,7 @@ def extract_task(task: ExtractTask) -> ExtractDone:
     reasons = write_quarantine(storage.join(task.quarantine_dir, task.part), quarantined, task.run_id)
     return ExtractDone(
         task.key, task.input_no, task.part, task.split.label, written, dict(reasons), dict(skipped), documents,
-        time.perf_counter() - started,
+        time.perf_counter() - started, extractor.reused, extractor.cleaned,
     )  # fmt: skip
 
 
@@ -133,9 +142,11 @@ class ExtractStage(Stage):
         for plan in sorted(plans, key=lambda p: p.path):
             groups[(plan.dump, plan.wiki or "unknown")].append(plan)
         tasks, header_problems = [], defaultdict(list)
+        self.signatures, self.reused_from = {}, {}
         for (dump, wiki), group in sorted(groups.items()):
             values = {"dump": dump, "wiki": wiki}
             qvalues = {"dump": dump, "stage": STAGE, "scope": wiki}
+            earlier_files = self._earlier(values, group)
             for input_no, plan in enumerate(group):
                 header_problems[(dump, wiki)].extend(plan.problems)
                 if not plan.usable:
@@ -152,12 +163,29 @@ class ExtractStage(Stage):
                             max_page_bytes=self.config.max_page_bytes,
                             keep_headings=self.config.keep_headings,
                             run_id=run.run_id,
+                            earlier_pages=earlier_files,
                         )
                     )
         log.info("extract: %d input(s), %d task(s), run %s", len(plans), len(tasks), run.run_id)
         results = self.runner.map(extract_task, tasks, "extract", _megabytes(tasks)) if tasks else []
         results = self._reread_concatenated(tasks, results)
         return self._publish(run, header_problems, results, tasks)
+
+    def _earlier(self, values: dict[str, str], group: list[DumpPlan]) -> list[str]:
+        """The pages files of the wiki's newest earlier dump cleaned as this one will be ([] when none, or off)."""
+        cfg = self.config
+        signature = "+".join(
+            sorted({PageExtractor(p.siteinfo, cfg.max_page_bytes, cfg.keep_headings, values["wiki"]).signature
+                    for p in group if p.usable})
+        )  # fmt: skip
+        self.signatures[partition_path(PAGES, values)] = signature
+        if not cfg.reuse or not signature:
+            return []
+        earlier = earlier_partition(self.warehouse, PAGES, values, signature)
+        if earlier is None:
+            return []
+        self.reused_from[partition_path(PAGES, values)] = earlier["dump"]
+        return self.warehouse.files(PAGES, earlier)
 
     def _reread_concatenated(self, tasks: list[ExtractTask], results: list[ExtractDone]) -> list[ExtractDone]:
         """An input that turned out to hold a second ``<mediawiki>`` document is read again by one task from its
@@ -234,9 +262,18 @@ class ExtractStage(Stage):
             "pages_by_partition": {f"{d}/{w}": c["pages"] for (d, w), c in sorted(per_key.items())},
             "task_seconds": round(sum(r.seconds for r in results), 3),
             "extra_documents": documents,
+            "pages_reused": sum(r.reused for r in results),
+            "pages_cleaned": sum(r.cleaned for r in results),
+            "reused_from": self.reused_from,
+            "cleaner_version": cleaner_version(),
+            SIGNATURES: self.signatures,
         }
         where = ", ".join(f"dump={v['dump']}/wiki={v['wiki']}" for v in published) or "nothing"
         tail = f"; {run.records_skipped:,} skipped ({counts_line(skipped)})" if skipped else ""
+        if run.extra["pages_reused"]:
+            tail += f"; {run.extra['pages_reused']:,} unchanged page(s) copied from dump(s) " + ", ".join(
+                sorted(set(self.reused_from.values()))
+            )
         if documents:
             wikis = ", ".join(sorted({d["wiki"] or "unknown" for d in documents}))
             tail += (

@@ -31,6 +31,7 @@ class ExtractTask:
     max_page_bytes: int
     keep_headings: bool
     run_id: str
+    earlier_pages: list[str] = field(default_factory=list)  # the wiki's earlier snapshot to copy unchanged pages from
 
     @property
     def part(self) -> str:
@@ -56,6 +57,8 @@ class ExtractDone:
     skipped: Counts
     documents: list[DocumentFound]
     seconds: float
+    reused: int = 0  # pages copied from the earlier snapshot
+    cleaned: int = 0
 
 
 # segment: one task per pages file
@@ -70,6 +73,7 @@ class SegmentTask:
     segments_dir: str
     quarantine_dir: str
     run_id: str
+    earlier_segments: list[str] = field(default_factory=list)  # the earlier snapshot to copy unchanged pages from
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,7 @@ class SegmentDone:
     quarantined: Counts
     text_bytes: int
     seconds: float
+    reused: int = 0  # pages whose segments were copied
 
 
 # facts: one task per mLAMA language

@@ -115,9 +115,33 @@ def tokenizer_name(spec: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-").lower() or "tokenizer"
 
 
+_LOADED: dict[tuple, LoadedTokenizer] = {}
+
+
+def _file_state(spec: str) -> tuple | None:
+    """What says a local tokenizer file or folder is unchanged (paths, times, sizes); None for anything else."""
+    path = Path(spec)
+    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+    if not files:
+        return None
+    return tuple((str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+
+
 def load_tokenizer(spec: str, lowercase: bool | None = None) -> LoadedTokenizer:
     """Load for encoding without special tokens, truncation or padding; id = name + hash of its JSON. A file or
-    folder on a store is copied to local disk first (the tokenizers library reads local files)."""
+    folder on a store is copied to local disk first (the tokenizers library reads local files). A local one is
+    loaded once per process while its files stay unchanged: an update loads it for every segment step."""
+    state = _file_state(spec) if storage.is_local(spec) else None
+    key = (spec, lowercase, state)
+    if state is not None and key in _LOADED:
+        return _LOADED[key]
+    loaded = _load(spec, lowercase)
+    if state is not None:
+        _LOADED[key] = loaded
+    return loaded
+
+
+def _load(spec: str, lowercase: bool | None) -> LoadedTokenizer:
     local = spec
     if not storage.is_local(spec):
         local = str(storage.local_tree(spec) if storage.is_dir(spec) else storage.local_copy(spec))
