@@ -80,17 +80,29 @@ def run_queries(
     lengths = [prompts[p].length(k) for p, k in units]
     results = QueryResults(queries=len(units), tokens=sum(lengths))
     pad = loaded.tokenizer.pad_token_id
-    vocab = loaded.model.config.vocab_size
     with torch.inference_mode():
         for batch in token_batches(lengths, max_tokens):
             members = [units[i] for i in batch]
             ids, attention = padded([prompts[p].ids(k) for p, k in members], pad, loaded.device)
             hidden = hidden_at_masks(loaded, ids, attention)  # [sum of k, hidden], query after query
-            for group, rows in _head_groups(members, head_budget(loaded.device) // vocab):
-                _reduce(loaded, hidden[rows], members[group], prompts, index, results)
+            reduce_masks(loaded, hidden, members, prompts, index, results)
             if progress is not None:
                 progress(len(batch))
     return results
+
+
+def reduce_masks(
+    loaded: LoadedModel,
+    hidden: torch.Tensor,
+    members: list[tuple[int, int]],
+    prompts: Sequence[Prompt],
+    index: CandidateIndex | None,
+    results: QueryResults,
+) -> None:
+    """The LM head on a batch's mask states (query after query), in groups that bound the logits' memory."""
+    vocab = loaded.model.config.vocab_size
+    for group, rows in _head_groups(members, head_budget(loaded.device) // vocab):
+        _reduce(loaded, hidden[rows], members[group], prompts, index, results)
 
 
 def head_budget(device: torch.device) -> int:

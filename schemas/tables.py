@@ -237,6 +237,59 @@ NEURONS = Table(
     version=2,
 )
 
+LANGUAGE_VECTORS = Table(
+    name="language_vectors",
+    doc="LRP2's language vectors: per model, language and layer, the mean hidden state of sampled sentences "
+    "(per sentence the mean over its tokens, then the mean over sentences).",
+    columns=(
+        Column("layer", "int32", "`hidden_states` index: 0 = the embeddings, i = after encoder layer i."),
+        Column("vector", "list<float32>", "The mean hidden state (accumulated in float64, stored as float32)."),
+        Column("sentences", "int64", "Sentences averaged."),
+        Column("tokens", "int64", "Tokens averaged (padding never; special tokens as `pooling` says)."),
+        Column(
+            "source",
+            "string",
+            "Where the sentences came from: `segments dump=… wiki=… seed=…` (a seeded sample of the language's own "
+            "segments) or `file … sha256=…` (a text file the user gave, one sentence per line).",
+        ),
+        Column("pooling", "string", "`mean-tokens-no-special` (default) or `mean-tokens-with-special`."),
+    ),
+    partitions=(MODEL, LANG),
+    key=("layer",),
+    notes=(
+        "The paper averaged 10,000 OPUS-100 sentences per language; factrace samples the language's own wiki "
+        "(or a file given per language) instead: see docs/lrp2.md.",
+    ),
+)
+
+LRP2_SEARCH = Table(
+    name="lrp2_search",
+    doc="LRP2's layer search: for one language, the baseline and every layer pair (i, j), with their full-match "
+    "accuracy on the dev and the test half of the language's TREx facts.",
+    columns=(
+        Column("intervention", "string", "`none` (the baseline) or `lrp2_<i>_<j>`."),
+        Column("lirp", "int32", "i: LIRP after encoder layer i (null for the baseline).", nullable=True),
+        Column("lsrp", "int32", "j: LSRP after encoder layer j (null for the baseline).", nullable=True),
+        Column("dev_correct", "int64", "Correct facts of the dev half (full-match)."),
+        Column("dev_facts", "int64", "Facts of the dev half."),
+        Column("test_correct", "int64", "Correct facts of the test half."),
+        Column("test_facts", "int64", "Facts of the test half."),
+        Column("chosen", "bool", "The pair with the best dev accuracy (ties: the smallest i, then j): what LRP2 uses."),
+        Column(
+            "oracle",
+            "bool",
+            "The pair with the best test accuracy: how the paper reports its optimal layers (an upper bound, "
+            "not a held-out figure).",
+        ),
+    ),
+    partitions=(MODEL, LANG),
+    key=("intervention",),
+    notes=(
+        "The split is by a hash of the fact's uuid, so a fact is in the same half in every language; English rows "
+        "hold the baseline only (LRP2 does not touch English).",
+    ),
+)
+
 CLASS_PARTITIONS = (DUMP, MODEL, LANG, PROTOCOL, INTERVENTION, RULES)
 STATS_PARTITIONS = (DUMP, MODEL, PROTOCOL, INTERVENTION, RULES)
 
@@ -491,6 +544,8 @@ TABLES: dict[str, Table] = {
         FACT_PRESENCE,
         PREDICTIONS,
         NEURONS,
+        LANGUAGE_VECTORS,
+        LRP2_SEARCH,
         FACT_CLASSES,
         LANGUAGE_STATS,
         LANGUAGE_PAIRS,

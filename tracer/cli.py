@@ -18,6 +18,8 @@ from tracer.stages.classify import ClassifyConfig, ClassifyStage
 from tracer.stages.common import LocalRunner, TaskRunner
 from tracer.stages.extract import ExtractConfig, ExtractStage
 from tracer.stages.facts import FactsConfig, FactsStage
+from tracer.stages.langvec import LangvecConfig
+from tracer.stages.lrp2_search import SearchConfig
 from tracer.stages.probe import ProbeConfig
 from tracer.stages.segment import SegmentConfig, SegmentStage
 from tracer.stages.trace import TraceConfig, TraceStage
@@ -63,6 +65,28 @@ def run_probe(config: ProbeConfig, master: str | None = None) -> str:
         runner = SparkRunner(lambda: spark_session("probe", master, one_gpu_per_task=True))
     out = ProbeStage(config, runner).run()
     return out.message + (f"\n{out.details}" if out.details else "")
+
+
+def _model_runner(app: str, spark: bool, master: str | None) -> TaskRunner:
+    """This process, or Spark tasks with one GPU each when the executors have GPUs (stages that load a model)."""
+    if not spark:
+        return LocalRunner()
+    from tracer.spark.runner import SparkRunner
+    from tracer.spark.session import spark_session
+
+    return SparkRunner(lambda: spark_session(app, master, one_gpu_per_task=True))
+
+
+def run_langvec(config: LangvecConfig, master: str | None = None) -> str:
+    from tracer.stages.langvec import LangvecStage
+
+    return LangvecStage(config, _model_runner("langvec", config.spark, master)).run().message
+
+
+def run_lrp2_search(config: SearchConfig, master: str | None = None) -> str:
+    from tracer.stages.lrp2_search import SearchStage
+
+    return SearchStage(config, _model_runner("lrp2-search", config.spark, master)).run().message
 
 
 def run_classify(config: ClassifyConfig, master: str | None = None) -> str:
@@ -112,6 +136,16 @@ COMMANDS: dict[str, tuple[str, type | None, Callable]] = {
     "facts": ("mLAMA directory -> facts (one partition per language)", FactsConfig, run_facts),
     "trace": ("segments x facts -> fact_presence (--mode tokens|text)", TraceConfig, run_trace),
     "probe": ("facts x masked LM -> predictions, neurons (--protocol full-match|candidates)", ProbeConfig, run_probe),
+    "langvec": (
+        "a masked LM x sampled sentences -> language_vectors (LRP2's v_l per layer)",
+        LangvecConfig,
+        run_langvec,
+    ),
+    "lrp2-search": (
+        "every LRP2 layer pair on TREx dev/test halves -> lrp2_search (chosen and oracle pairs)",
+        SearchConfig,
+        run_lrp2_search,
+    ),
     "classify": (
         "fact_presence x predictions x neurons -> fact_classes, language_stats, language_pairs",
         ClassifyConfig,

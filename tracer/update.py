@@ -23,7 +23,7 @@ from typing import Any
 from schemas.tables import FACT_CLASSES, FACT_PRESENCE, PAGES, PREDICTIONS, RUNS, SEGMENTS
 from schemas.values import FULL_MATCH, NO_INTERVENTION
 from tracer import storage
-from tracer.config import option, to_argv
+from tracer.config import option, require, to_argv
 from tracer.dumps.naming import wiki_language
 from tracer.errors import ConfigError, FactraceError, InputNotFound
 from tracer.lock import WarehouseLock
@@ -47,13 +47,53 @@ class UpdateConfig:
 
 @dataclass
 class StatusConfig:
-    config: str = option(help="the update's TOML file")
+    config: str = option("", help="the update's TOML file: what is done, and what is pending in its dump folder")
+    warehouse: str = option("", help="instead of --config: what the warehouse holds, per wiki and dump")
+
+    def __post_init__(self) -> None:
+        require(bool(self.config) != bool(self.warehouse), "factrace status: give --config or --warehouse, one of them")
 
 
 def run_status(config: StatusConfig) -> str:
     from datetime import UTC
 
-    return status(Settings.load(config.config), datetime.now(UTC))
+    if config.config:
+        return status(Settings.load(config.config), datetime.now(UTC))
+    wh = Warehouse(config.warehouse)
+    wh.must_exist()
+    return warehouse_status(wh, datetime.now(UTC))
+
+
+def warehouse_status(wh: Warehouse, now: datetime) -> str:
+    """Per wiki and dump the warehouse holds: each stage done (and how long ago), missing, or failed (the last
+    run's reason, when no run succeeded after it). Without the update's config nothing is known of dumps not
+    extracted yet."""
+    runs = sorted(wh.read(RUNS).to_pylist(), key=lambda r: r["finished_at"]) if wh.version(RUNS) is not None else []
+    published = _published(wh) if runs else {}
+    lines = []
+    for wiki, dump in sorted({(v["wiki"], v["dump"]) for v in wh.partitions(PAGES)}):
+        owners = {f"wiki={wiki}", f"lang={wiki_language(wiki)}"}
+        cells = []
+        for stage, table in (("extract", "pages"), ("segment", "segments"), ("trace", "fact_presence")):
+            done = [
+                t for path, t in published.items()
+                if path.split("/")[0] == table and f"dump={dump}" in path.split("/") and owners & set(path.split("/"))
+            ]  # fmt: skip
+            tried = [
+                r for r in runs
+                if r["stage"] == stage and dump in r["parameters"] and (stage == "trace" or wiki in r["parameters"])
+            ]  # fmt: skip
+            last = tried[-1] if tried else None
+            if (
+                last is not None
+                and last["status"] in ("failed", "aborted")
+                and (not done or max(done) < last["finished_at"])
+            ):
+                cells.append(f"{stage} failed ({last['message'].split('failed: ', 1)[-1][:80]})")
+            else:
+                cells.append(f"{stage} done {_age(now - max(done))}" if done else f"{stage} missing")
+        lines.append(f"{wiki:<10} {dump:<9} " + ", ".join(cells))
+    return "\n".join(lines) or f"{wh.root}: no dump extracted yet"
 
 
 @dataclass

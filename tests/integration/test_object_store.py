@@ -1,5 +1,6 @@
-"""The warehouse in an S3 bucket (a real S3 server, moto, on loopback): the whole demo gives the rows a local
-disk gives, and a publish killed at any moment leaves readers the old snapshot or the new one, never a mix."""
+"""The warehouse in an S3 bucket (a real S3 server, moto, on loopback): a publish killed at any moment leaves
+readers the old snapshot or the new one, never a mix; inputs and errors on a store. (The whole demo in a
+bucket, equal to a local disk's rows, runs on the standalone cluster: tests/integration/test_spark_submit.py.)"""
 
 from __future__ import annotations
 
@@ -16,23 +17,11 @@ from schemas import TABLES
 from tests.conftest import REPO
 from tests.helpers import table_rows
 from tracer import storage
-from tracer.demo import run_demo
 from tracer.warehouse import Warehouse
 
 pytestmark = [pytest.mark.spark, pytest.mark.s3]
 
 contents = table_rows
-
-
-def test_the_demo_in_a_bucket_gives_the_rows_of_a_local_disk(s3_bucket, demo_on_disk, tmp_path):
-    remote = f"{s3_bucket}/demo"
-    out = run_demo(remote, "local[2]", work=str(tmp_path / "work"))
-    assert f"tables written under {remote}: fact_classes, fact_presence, facts" in out
-    assert (tmp_path / "work" / "report" / "report.html").is_file()
-    in_bucket, on_disk = contents(remote), contents(demo_on_disk)
-    assert in_bucket == on_disk
-    assert all(in_bucket[name] for name in ("pages", "segments", "fact_presence", "predictions", "fact_classes"))
-    assert Warehouse(remote).version(TABLES["fact_classes"]) == 2  # created, then one commit per classify run
 
 
 PUBLISH = """

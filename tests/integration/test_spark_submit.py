@@ -17,7 +17,7 @@ from pathlib import Path
 import pyspark
 import pytest
 
-from schemas import FACT_PRESENCE, PAGES, SEGMENTS
+from schemas import FACT_PRESENCE, PAGES, SEGMENTS, TABLES
 from tests.conftest import REPO
 from tests.helpers import dump_xml, page_xml, table_rows, train_wordpiece, write_dump, write_mlama
 from tracer.stages.common import LocalRunner
@@ -64,8 +64,9 @@ def submit(master: str, job: str, *args: str) -> str:
 
 
 def run_all_stages(master: str, dump: Path, tok: Path, mlama: Path, wh: str) -> tuple[list, list, list]:
-    out = submit(master, "extract.py", str(dump), "--warehouse", str(wh), "--split-mb", "0.002")
-    assert "extract: 40 pages written" in out
+    """Extract and facts in this process (their Spark tasks are the local-mode tests'), segment and trace
+    submitted: the stages whose executors load a tokenizer from the warehouse."""
+    ExtractStage(ExtractConfig(dumps=[str(dump)], warehouse=str(wh), split_mb=0.002), LocalRunner()).run()
     out = submit(master, "segment.py", "--warehouse", str(wh), "--tokenizer", str(tok), "--max-tokens", "48")
     assert "segment: 40 pages ->" in out
     FactsStage(FactsConfig(mlama=str(mlama), warehouse=str(wh)), LocalRunner()).run()  # jobs/facts.py: test_cli
@@ -133,7 +134,14 @@ class StandaloneCluster:
                 p.kill()
 
 
-def test_spark_submit_on_a_standalone_cluster_equals_the_stages_in_process(tmp_path, s3_bucket):
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> str:
+    """One master and worker for the module's tests (a start costs seconds)."""
+    with StandaloneCluster(tmp_path_factory.mktemp("cluster")) as url:
+        yield url
+
+
+def test_spark_submit_on_a_standalone_cluster_equals_the_stages_in_process(tmp_path, s3_bucket, cluster):
     pages = [page_xml(i, f"Town {i}", f"Town {i} lies in [[Region {i % 3}]]. " * 300) for i in range(1, 41)]
     dump = write_dump(tmp_path / "testwiki-20240101-pages-articles.xml.bz2", dump_xml(pages), compress=True)
     tok = tmp_path / "tok.json"
@@ -144,22 +152,25 @@ def test_spark_submit_on_a_standalone_cluster_equals_the_stages_in_process(tmp_p
     write_mlama(mlama, "test", {"P131": pairs})  # testwiki traces as language "test"
 
     local = run_in_process(dump, tok, mlama, tmp_path / "wh-local")
-    with StandaloneCluster(tmp_path) as url:  # one round, warehouse in a bucket: a disk warehouse is the easier case
-        cluster = run_all_stages(url, dump, tok, mlama, f"{s3_bucket}/cluster")
-    assert cluster[0] == local[0] and len(local[0]) == 40
-    assert cluster[1] == local[1] and len(local[1]) > 40
-    assert cluster[2] == local[2] and [r["present"] for r in local[2]] == [True, True, True, True, False, True]
+    # one round, the warehouse in a bucket: a disk warehouse is the easier case
+    submitted = run_all_stages(cluster, dump, tok, mlama, f"{s3_bucket}/cluster")
+    assert submitted[0] == local[0] and len(local[0]) == 40
+    assert submitted[1] == local[1] and len(local[1]) > 40
+    assert submitted[2] == local[2] and [r["present"] for r in local[2]] == [True, True, True, True, False, True]
 
 
-def test_the_demo_on_a_standalone_cluster_with_its_warehouse_in_a_bucket(tmp_path, s3_bucket, demo_on_disk):
+def test_the_demo_on_a_standalone_cluster_with_its_warehouse_in_a_bucket(tmp_path, s3_bucket, demo_on_disk, cluster):
     """The whole demo, extract through report, with the cluster's executors and the warehouse in S3. Its
     executors run this environment's Python (probing needs torch, which the default packed one leaves out)."""
     warehouse = f"{s3_bucket}/cluster-demo"
-    with StandaloneCluster(tmp_path) as url:
-        cmd = [sys.executable, "-m", "tracer.cli", "demo", "--master", url, "--warehouse", warehouse,
-               "--work", str(tmp_path / "work")]  # fmt: skip
-        proc = subprocess.run(cmd, env={**env(), "PYSPARK_PYTHON": sys.executable}, capture_output=True, text=True,
-                              timeout=600, cwd=REPO)  # fmt: skip
+    cmd = [sys.executable, "-m", "tracer.cli", "demo", "--master", cluster, "--warehouse", warehouse,
+           "--work", str(tmp_path / "work")]  # fmt: skip
+    proc = subprocess.run(cmd, env={**env(), "PYSPARK_PYTHON": sys.executable}, capture_output=True, text=True,
+                          timeout=600, cwd=REPO)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "report: 4 language(s)" in proc.stdout and (tmp_path / "work" / "report" / "report.html").is_file()
-    assert table_rows(warehouse) == table_rows(demo_on_disk)
+    assert f"tables written under {warehouse}: fact_classes, fact_presence, facts" in proc.stdout
+    in_bucket = table_rows(warehouse)
+    assert in_bucket == table_rows(demo_on_disk)  # the demo in a bucket gives the rows of a local disk
+    assert all(in_bucket[name] for name in ("pages", "segments", "fact_presence", "predictions", "fact_classes"))
+    assert Warehouse(warehouse).version(TABLES["fact_classes"]) == 2  # created, then one commit per classify run

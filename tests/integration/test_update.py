@@ -183,6 +183,14 @@ def test_status_says_what_is_done_pending_or_failed(setup):
     )
     assert lines[1].startswith("jawiki     20260101  extract failed (")
     assert lines[2] == "facts, probe and classify: up to date"
+    # without the config: what the warehouse holds (jawiki was never extracted, so it is not there)
+    from tracer.update import warehouse_status
+
+    later = datetime.now(UTC) + timedelta(hours=2)
+    held = warehouse_status(Warehouse(str(root / "wh")), later)
+    assert held == "enwiki     20260101  extract done 2h ago, segment done 2h ago, trace missing"
+    with pytest.raises(ConfigError, match="give --config or --warehouse, one of them"):
+        StatusConfig()
 
 
 def test_each_planned_step_is_a_command_that_parses_back_to_its_config(setup):

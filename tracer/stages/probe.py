@@ -15,6 +15,8 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +25,7 @@ import pyarrow.parquet as pq
 
 from probing.model_files import checked_model_dir, model_id
 from probing.report import language_table, overall_p_at_1
-from schemas.tables import FACTS, NEURONS, PREDICTIONS, QUARANTINE
+from schemas.tables import FACTS, LANGUAGE_VECTORS, NEURONS, PREDICTIONS, QUARANTINE
 from schemas.values import DEFAULT_RULES, FACT_CL, FULL_MATCH, NO_DUMP, NO_INTERVENTION, PROTOCOLS, RULE_SETS
 from tracer import storage
 from tracer.config import option, require
@@ -42,6 +44,7 @@ if TYPE_CHECKING:  # torch stays out of the driver until a task runs
 
 log = logging.getLogger("factrace.probe")
 STAGE = "probe"
+ENGLISH_LANG = "en"  # LRP2 projects every other language towards it
 FACT_COLUMNS = ["uuid", "relation", "subject_label", "object_label", "template"]
 
 
@@ -73,8 +76,14 @@ class ProbeConfig:
         choices=RULE_SETS,
     )
     model_id: str = option("", help="partition value for the model (default: <directory name>-<sha1 of its files>)")
+    lrp2: str = option(
+        "",
+        help="'i,j': LRP2, LIRP after encoder layer i and LSRP after layer j for every non-English query, with the "
+        "model's language_vectors (factrace langvec); rows go to intervention=lrp2_<i>_<j>",
+    )
 
     def __post_init__(self) -> None:
+        self.lrp2_layers()
         unknown = [p for p in self.protocol if p not in PROTOCOLS]
         if unknown or not self.protocol:
             raise ConfigError(f"--protocol: choose from {', '.join(PROTOCOLS)}; got {unknown or 'none'}")
@@ -84,6 +93,23 @@ class ProbeConfig:
         require(self.spark_tasks >= -1, f"--spark-tasks must be -1 (one per core), 0 or more; got {self.spark_tasks}")
         require(self.rules in RULE_SETS, f"--rules: choose from {', '.join(RULE_SETS)}; got {self.rules!r}")
         self.shard_of()
+
+    def lrp2_layers(self) -> tuple[int, int] | None:
+        """(i, j) from ``--lrp2 i,j``; None without it."""
+        if not self.lrp2:
+            return None
+        try:
+            i, j = (int(x) for x in self.lrp2.split(","))
+        except ValueError:
+            raise ConfigError(f"--lrp2 must look like 'i,j', e.g. 4,10; got {self.lrp2!r}") from None
+        if not 1 <= i < j:
+            raise ConfigError(f"--lrp2 {self.lrp2}: need 1 <= i < j (LIRP before LSRP)")
+        return i, j
+
+    @property
+    def intervention(self) -> str:
+        layers = self.lrp2_layers()
+        return NO_INTERVENTION if layers is None else f"lrp2_{layers[0]}_{layers[1]}"
 
     def shard_of(self) -> tuple[int, int]:
         """(i, n) from ``--shard i/n``; (0, 1) when not sharded."""
@@ -113,12 +139,14 @@ def quarantine_values(model: str, lang: str) -> dict[str, str]:
     return {"dump": NO_DUMP, "stage": STAGE, "scope": f"{model}.{lang}"}
 
 
-def partition_values(model: str, lang: str, protocol: str, rules: str) -> dict[str, str]:
-    """A probe partition: the model as it is (``intervention=none``) under one rule set."""
-    return {"model": model, "lang": lang, "protocol": protocol, "intervention": NO_INTERVENTION, "rules": rules}
+def partition_values(
+    model: str, lang: str, protocol: str, rules: str, intervention: str = NO_INTERVENTION
+) -> dict[str, str]:
+    """A probe partition: the model as it is (``intervention=none``) or under LRP2, under one rule set."""
+    return {"model": model, "lang": lang, "protocol": protocol, "intervention": intervention, "rules": rules}
 
 
-def _task_device(requested: str) -> str | None:
+def task_device(requested: str) -> str | None:
     """The requested device, else the GPU the cluster gave this task (the Spark runner says which, in
     ``FACTRACE_TASK_GPU``, and how many cores, in ``FACTRACE_TASK_CPUS``), else automatic."""
     cpus = os.environ.get(TASK_CPUS)
@@ -132,8 +160,13 @@ def _task_device(requested: str) -> str | None:
     return f"cuda:{gpu}" if gpu else None
 
 
+def model_for_executors(spec: str, source: Path) -> str:
+    """What a task loads the model from: the checked local directory, or the store URI (executors copy it)."""
+    return str(source) if storage.is_local(spec) else spec
+
+
 @functools.lru_cache(maxsize=1)
-def _model(source: str, device: str | None) -> LoadedModel:
+def task_model(source: str, device: str | None) -> LoadedModel:
     from probing.models import load_masked_lm
 
     return load_masked_lm(source, device)
@@ -146,7 +179,7 @@ def probe_task(task: ProbeTask) -> ProbeDone:
     from probing.probe import count_queries, prepare, probe_language
 
     started = time.perf_counter()
-    loaded = _model(task.model_dir, _task_device(task.device))
+    loaded = task_model(task.model_dir, task_device(task.device))
     max_tokens = task.max_tokens or (32768 if loaded.device.type == "cuda" else 4096)
     wh = Warehouse(task.warehouse)
     prepared = []
@@ -158,29 +191,45 @@ def probe_task(task: ProbeTask) -> ProbeDone:
     with tqdm(total=total, unit="query", desc="probe", mininterval=1 if sys.stderr.isatty() else 30) as bar:
         for lang, n_facts, prompts, unusable in prepared:
             bar.set_description(f"probe {lang}")
-            probe = probe_language(
-                loaded,
-                prompts,
-                unusable,
-                task.protocols,
-                task.neurons,
-                max_tokens,
-                task.top_k,
-                bar.update,
-                last_match=task.rules == FACT_CL,
-                exact_neurons=task.neuron_precision == "fp32",
-            )
+            with lrp2_applied(loaded, task, lang):
+                probe = probe_language(
+                    loaded,
+                    prompts,
+                    unusable,
+                    task.protocols,
+                    task.neurons,
+                    max_tokens,
+                    task.top_k,
+                    bar.update,
+                    last_match=task.rules == FACT_CL,
+                    exact_neurons=task.neuron_precision == "fp32",
+                )
             _publish(wh, task, lang, probe)
             stats.append(_probed(lang, n_facts, probe))
     dtype = str(loaded.dtype).removeprefix("torch.")
     return ProbeDone(stats, str(loaded.device), dtype, max_tokens, time.perf_counter() - started)
 
 
+@contextmanager
+def lrp2_applied(loaded: LoadedModel, task: ProbeTask, lang: str) -> Iterator[None]:
+    """LRP2's two hooks for a non-English language when the task asks for it (also on the fp32 twin that
+    captures neurons); nothing otherwise."""
+    if not task.lrp2:
+        yield
+        return
+    from probing.lrp2 import Projection, projected_language, read_vectors
+    from probing.models import in_fp32
+
+    twins = [in_fp32(loaded)] if task.neurons and task.neuron_precision == "fp32" else []
+    with projected_language(loaded, Projection(*task.lrp2), read_vectors(task.vector_files), lang, twins):
+        yield
+
+
 def _publish(wh: Warehouse, task: ProbeTask, lang: str, probe: LanguageProbe) -> None:
     """Write and publish one language's predictions, neurons and quarantine partitions."""
     run_id, model = task.run_id, task.model
     for protocol, table in probe.predictions.items():
-        values = partition_values(model, lang, protocol, task.rules)
+        values = partition_values(model, lang, protocol, task.rules, task.intervention)
         write_table(storage.join(wh.staged_partition(run_id, PREDICTIONS, values), "part-00000.parquet"), table)
         if protocol in probe.neurons:
             neurons = storage.join(wh.staged_partition(run_id, NEURONS, values), "part-00000.parquet")
@@ -194,11 +243,17 @@ def _publish(wh: Warehouse, task: ProbeTask, lang: str, probe: LanguageProbe) ->
         )
     staged = [(QUARANTINE, q_values)]
     for protocol in probe.predictions:
-        values = partition_values(model, lang, protocol, task.rules)
+        values = partition_values(model, lang, protocol, task.rules, task.intervention)
         staged += [(PREDICTIONS, values)] + ([(NEURONS, values)] if protocol in probe.neurons else [])
     wh.check_keys(run_id, staged)
-    neurons = [(NEURONS, partition_values(model, lang, p, task.rules)) for p in probe.predictions if p in probe.neurons]
-    predictions = [(PREDICTIONS, partition_values(model, lang, p, task.rules)) for p in probe.predictions]
+    neurons = [
+        (NEURONS, partition_values(model, lang, p, task.rules, task.intervention))
+        for p in probe.predictions
+        if p in probe.neurons
+    ]
+    predictions = [
+        (PREDICTIONS, partition_values(model, lang, p, task.rules, task.intervention)) for p in probe.predictions
+    ]
     wh.publish(run_id, [*neurons, *predictions, (QUARANTINE, q_values)])  # predictions mark a partition finished
 
 
@@ -223,7 +278,7 @@ class ProbeStage(Stage):
     publishes_in_tasks = True
 
     def finished(self, model: str, lang: str, protocol: str) -> bool:
-        values = partition_values(model, lang, protocol, self.config.rules)
+        values = partition_values(model, lang, protocol, self.config.rules, self.config.intervention)
         wh = self.warehouse
         return bool(wh.files(PREDICTIONS, values)) and (not self.config.neurons or bool(wh.files(NEURONS, values)))
 
@@ -252,6 +307,7 @@ class ProbeStage(Stage):
         source = checked_model_dir(cfg.model)
         model = cfg.model_id or model_id(source)
         todo, sizes, done = self.plan(model)
+        vector_files = self.language_vectors(model, source, todo) if cfg.lrp2 else {}
         if cfg.spark_tasks < 0 and todo:
             cfg.spark_tasks = self.runner.parallelism  # inputs checked: now the cluster may start
         run = self.start_run(STAGE, {**dataclasses.asdict(cfg), "model_id": model})
@@ -267,15 +323,44 @@ class ProbeStage(Stage):
                 {**file_digest(p), "path": storage.relative(p, wh.root)} for p in wh.files(FACTS, {"lang": lang})
             ]
         try:
-            tasks = self._tasks(run.run_id, model, source, todo, sizes)
+            tasks = self._tasks(run.run_id, model, source, todo, sizes, vector_files)
             facts = Work("facts", [sum(sizes[lang] for lang in t.langs) for t in tasks])
             results = self.runner.map(probe_task, tasks, "probe", facts)
         finally:
             wh.discard_staging(run.run_id)
         return self._finish(run, model, results, done)
 
+    def language_vectors(self, model: str, source: Path, todo: dict[str, list[str]]) -> dict[str, str]:
+        """For ``--lrp2``: the language_vectors file of every language probed, and of English; checked (layers in
+        range, every language there) before anything runs."""
+        import json
+
+        i, j = self.config.lrp2_layers() or (0, 0)
+        layers = json.loads((source / "config.json").read_text(encoding="utf-8")).get("num_hidden_layers", 0)
+        if j > layers:
+            raise ConfigError(f"--lrp2 {i},{j}: model {model} has {layers} encoder layers; need i < j <= {layers}")
+        wh, found, missing = self.warehouse, {}, []
+        for lang in sorted({*todo, ENGLISH_LANG}):
+            values = {"model": model, "lang": lang}
+            if wh.files(LANGUAGE_VECTORS, values):
+                found[lang] = wh.only_file(LANGUAGE_VECTORS, values)
+            else:
+                missing.append(lang)
+        if missing:
+            raise InputNotFound(
+                f"--lrp2: model {model} has no language vectors for {', '.join(missing)} in {wh.root}: run "
+                f"factrace langvec --model {self.config.model} --warehouse {wh.root} --langs {' '.join(missing)}"
+            )
+        return found
+
     def _tasks(
-        self, run_id: str, model: str, source: Path, todo: dict[str, list[str]], sizes: dict[str, int]
+        self,
+        run_id: str,
+        model: str,
+        source: Path,
+        todo: dict[str, list[str]],
+        sizes: dict[str, int],
+        vector_files: dict[str, str],
     ) -> list[ProbeTask]:
         """One task per group of languages that share the same protocols, balanced across task slots."""
         cfg, wh = self.config, self.warehouse
@@ -289,7 +374,7 @@ class ProbeStage(Stage):
                         run_id=run_id,
                         warehouse=wh.root,
                         model=model,
-                        model_dir=str(source) if storage.is_local(cfg.model) else cfg.model,  # executors copy it
+                        model_dir=model_for_executors(cfg.model, source),
                         device=cfg.device,
                         langs=sorted(group),
                         facts_files={lang: wh.only_file(FACTS, {"lang": lang}) for lang in group},
@@ -299,6 +384,9 @@ class ProbeStage(Stage):
                         top_k=cfg.top_k,
                         rules=cfg.rules,
                         neuron_precision=cfg.neuron_precision,
+                        intervention=cfg.intervention,
+                        lrp2=list(cfg.lrp2_layers() or ()),
+                        vector_files=vector_files,
                     )
                 )
         return tasks
@@ -319,7 +407,7 @@ class ProbeStage(Stage):
         rules = self.config.rules
         run.outputs = {
             table: [
-                str(partition_path(t, partition_values(model, s.lang, p, rules)))
+                str(partition_path(t, partition_values(model, s.lang, p, rules, self.config.intervention)))
                 for s in per_lang
                 for p in (s.correct if t is PREDICTIONS else s.neurons)
             ]
@@ -327,6 +415,7 @@ class ProbeStage(Stage):
         }
         run.extra = {
             "model": model,
+            "intervention": self.config.intervention,
             "devices": devices,
             "max_tokens": sorted({r.max_tokens for r in results}),
             "queries": sum(s.queries for s in per_lang),
@@ -337,9 +426,10 @@ class ProbeStage(Stage):
             "languages": {s.lang: {k: v for k, v in dataclasses.asdict(s).items() if k != "correct"} for s in per_lang},
         }
         summary = overall_p_at_1(p_at_1)
+        lrp2 = f" with {self.config.intervention}" if self.config.lrp2 else ""
         message = (
-            f"probe: model {model} on {', '.join(devices)}: {run.records_out:,} facts in {len(per_lang)} language(s), "
-            f"{run.extra['queries']:,} queries; P@1 {summary}"
+            f"probe: model {model}{lrp2} on {', '.join(devices)}: {run.records_out:,} facts in {len(per_lang)} "
+            f"language(s), {run.extra['queries']:,} queries; P@1 {summary}"
         )
         if self.config.neurons:
             message += "; neurons for " + ", ".join(f"{n:,} {p} facts" for p, n in run.extra["neurons"].items())

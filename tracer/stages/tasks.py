@@ -233,6 +233,9 @@ class ProbeTask:
     top_k: int
     rules: str
     neuron_precision: str
+    intervention: str = "none"
+    lrp2: list[int] = field(default_factory=list)  # [i, j]: LIRP after layer i, LSRP after layer j
+    vector_files: dict[str, str] = field(default_factory=dict)  # lang -> its language_vectors file (LRP2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,4 +258,63 @@ class ProbeDone:
     device: str
     dtype: str
     max_tokens: int
+    seconds: float
+
+
+# langvec: one task per language (the model loaded once per executor)
+
+
+@dataclass(frozen=True, slots=True)
+class LangvecTask:
+    run_id: str
+    model: str
+    model_dir: str
+    device: str
+    lang: str
+    segments_files: list[str]  # the language's segments to sample from ([] when a text file is given)
+    text_file: str  # one sentence per line, or "" when sampling segments
+    source: str  # what the rows' ``source`` says
+    samples: int
+    seed: int
+    special_tokens: bool
+    max_length: int
+    vectors_dir: str
+
+
+@dataclass(frozen=True, slots=True)
+class LangvecDone:
+    lang: str
+    sentences: int
+    tokens: int
+    layers: int
+    device: str
+    seconds: float
+
+
+# lrp2-search: one task per language
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTask:
+    run_id: str
+    model: str
+    model_dir: str
+    device: str
+    lang: str
+    facts_file: str
+    vector_files: dict[str, str]  # this language's and English's language_vectors files
+    max_tokens: int
+    search_dir: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDone:
+    lang: str
+    facts: int
+    pairs: int
+    baseline_test: float
+    chosen: str
+    chosen_test: float
+    oracle: str
+    oracle_test: float
     seconds: float
