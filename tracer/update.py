@@ -51,7 +51,7 @@ class StatusConfig:
     warehouse: str = option("", help="instead of --config: what the warehouse holds, per wiki and dump")
 
     def __post_init__(self) -> None:
-        require(bool(self.config) != bool(self.warehouse), "factrace status: give --config or --warehouse, one of them")
+        require(bool(self.config) != bool(self.warehouse), "give --config or --warehouse, one of them")
 
 
 def run_status(config: StatusConfig) -> str:
