@@ -274,6 +274,13 @@ LRP2_SEARCH = Table(
         Column("dev_facts", "int64", "Facts of the dev half."),
         Column("test_correct", "int64", "Correct facts of the test half."),
         Column("test_facts", "int64", "Facts of the test half."),
+        Column(
+            "test_correct_uuids",
+            "list<string>",
+            "The test half's correct facts (sorted uuids), for the baseline, the chosen and the oracle pair only "
+            "(null for the other pairs): what transferability (Trans_l, against English's baseline) is computed from.",
+            nullable=True,
+        ),
         Column("chosen", "bool", "The pair with the best dev accuracy (ties: the smallest i, then j): what LRP2 uses."),
         Column(
             "oracle",

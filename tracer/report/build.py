@@ -13,6 +13,7 @@ from tracer.errors import InputNotFound
 from tracer.report import figures
 from tracer.report.config import ReportConfig, default_reference
 from tracer.report.data import Slice, choose, load_slice
+from tracer.report.lrp2 import Lrp2Section
 from tracer.report.page import figure, page, table
 from tracer.report.paper_page import render_paper
 from tracer.warehouse import Warehouse
@@ -181,10 +182,57 @@ def render(data: Slice, csv_dir: Path) -> str:
     ]
     if data.paper is not None and data.paper.rule_sets:
         sections.append(render_paper(data.paper, csv_dir, write_csv))
+    if data.lrp2 is not None:
+        sections.append(render_lrp2(data.lrp2, csv_dir))
     return page(f"factrace report: {data.model}", summary, sections)
 
 
 PATTERN_COLUMNS = ("language_independent", "shared", "transferred", "undecided")
+LRP2_COLUMNS = ["lang", "test_facts", "baseline_acc", "lrp2_acc", "chosen", "oracle", "oracle_acc", "paper_optimal",
+                "baseline_trans", "lrp2_trans", "indo_european", "resource"]  # fmt: skip
+
+
+def render_lrp2(section: Lrp2Section, csv_dir: Path) -> str:
+    """Baseline against LRP2 with the dev-chosen layers, per language and per group, beside the paper's figures."""
+    write_csv(csv_dir / "lrp2.csv", section.languages, LRP2_COLUMNS)
+    write_csv(csv_dir / "lrp2_groups.csv", section.groups)
+    per_language = table(
+        ["lang", "test facts", "baseline %", "LRP2 %", "layers (dev)", "oracle layers", "oracle %",
+         "paper's optimal (mBERT)", "Trans baseline", "Trans LRP2"],
+        [[r["lang"], r["test_facts"], _pct(r["baseline_acc"]), _pct(r["lrp2_acc"]), r["chosen"], r["oracle"],
+          _pct(r["oracle_acc"]), r["paper_optimal"], _num(r["baseline_trans"]), _num(r["lrp2_trans"])]
+         for r in section.languages],
+        [False, True, True, True, False, False, True, False, True, True],
+        row_langs=[r["lang"] for r in section.languages],
+    )  # fmt: skip
+    groups = table(
+        ["group", "languages", "baseline %", "LRP2 %", "Trans baseline", "Trans LRP2"],
+        [[g["group"].replace("_", " "), g["languages"], _pct(g["baseline_acc"]), _pct(g["lrp2_acc"]),
+          _num(g["baseline_trans"]), _num(g["lrp2_trans"])] for g in section.groups],
+        [False, True, True, True, True, True],
+    )  # fmt: skip
+    ours = {g["group"]: g for g in section.groups}
+    paper_columns = ["indo_european", "non_indo_european", "high_resource", "medium_resource", "low_resource",
+                     "avg_non_english"]  # fmt: skip
+    table1 = table(
+        ["model", *(c.replace("_", " ") for c in paper_columns)],
+        [[f"{r['model']} (paper, {r['metric']})", *(r.get(c, "") for c in paper_columns)] for r in section.table1]
+        + [[f"this model, {which} (test half)", *(_pct(ours[c][key]) if c in ours else "" for c in paper_columns)]
+           for which, key in (("baseline", "baseline_acc"), ("LRP2", "lrp2_acc"))],
+        [False] + [True] * len(paper_columns),
+    )  # fmt: skip
+    return (
+        "<h2>LRP2</h2><p>Full-match accuracy on the test half of each language's TREx facts (split by uuid), the "
+        "baseline against LRP2 at the layers chosen on the dev half; the oracle layers are the best on the test half, "
+        "as the paper reports its optimal layers. Trans = |R<sub>l</sub> ∩ R<sub>en</sub>| / |R<sub>l</sub> ∪ "
+        "R<sub>en</sub>|. Groups are factrace's (docs/lrp2.md); the paper's Table 1 is beside ours where it has the "
+        "same columns.</p>"
+        + per_language
+        + "<h3>By group</h3>"
+        + groups
+        + "<h3>The paper's Table 1 beside this model</h3>"
+        + table1
+    )
 
 
 def shares_table(stats: list[dict], total: str, parts: dict[str, str]) -> str:

@@ -17,6 +17,7 @@ from schemas.values import DEFAULT_RULES, FULL_MATCH, NO_INTERVENTION
 from tracer.classify.patterns import PATTERNS, TRANSFERRED
 from tracer.dumps.naming import wiki_language
 from tracer.errors import InputNotFound
+from tracer.report.lrp2 import Lrp2Section, lrp2_section
 from tracer.report.paper import PaperSection, RuleSet
 from tracer.report.reference import read_reference
 from tracer.warehouse import Warehouse
@@ -41,6 +42,7 @@ class Slice:
     reference: dict[str, float] = field(default_factory=dict)
     reference_name: str | None = None
     paper: PaperSection | None = None
+    lrp2: Lrp2Section | None = None
 
     @property
     def langs(self) -> list[str]:
@@ -98,6 +100,7 @@ def load_slice(wh: Warehouse, values: dict[str, str], reference_dir: Path | None
         run,
     )
     out.paper = paper_section(wh, values, reference_dir, run)
+    out.lrp2 = lrp2_section(wh, values["model"], reference_dir)
     if values["protocol"] == FULL_MATCH and out.paper.reference.p_at_1:
         out.reference_name, out.reference = out.paper.reference.model_name, out.paper.reference.p_at_1
     return out

@@ -65,13 +65,17 @@ def search_task(task: SearchTask) -> SearchDone:
     lirp, lsrp = shifts_for(vectors, task.lang, ENGLISH_LANG)
     baseline, grid = grid_predictions(loaded, prompts, lirp, lsrp, pairs, max_tokens)
     marker = loaded.tokenizer.convert_tokens_to_ids(loaded.family.bare_marker) if loaded.family.bare_marker else None
-    rows = []
+    rows, correct_test = [], []
     for pair, results in [(None, baseline), *grid.items()]:
         counts = {"dev": [0, 0], "test": [0, 0]}
+        correct = []
         for result in full_match(prompts, results, marker):
-            half = counts[split_of(result.uuid)]
-            half[0] += result.correct
-            half[1] += 1
+            half = split_of(result.uuid)
+            counts[half][0] += result.correct
+            counts[half][1] += 1
+            if result.correct and half == "test":
+                correct.append(result.uuid)
+        correct_test.append(sorted(correct))
         rows.append({
             "intervention": NO_INTERVENTION if pair is None else f"lrp2_{pair[0]}_{pair[1]}",
             "lirp": None if pair is None else pair[0],
@@ -81,9 +85,11 @@ def search_task(task: SearchTask) -> SearchDone:
         })  # fmt: skip
     chosen = _best(rows[1:], "dev") or rows[0]
     oracle = _best(rows[1:], "test") or rows[0]
-    for row in rows:
+    for row, correct in zip(rows, correct_test, strict=True):
         row["chosen"] = row["intervention"] == chosen["intervention"]
         row["oracle"] = row["intervention"] == oracle["intervention"]
+        kept = row["chosen"] or row["oracle"] or row["intervention"] == NO_INTERVENTION
+        row["test_correct_uuids"] = correct if kept else None
     write_table(
         storage.join(task.search_dir, "part-00000.parquet"), pa.Table.from_pylist(rows, arrow_schema(LRP2_SEARCH))
     )
