@@ -7,7 +7,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from schemas import LRP2_SEARCH
+from schemas import FACT_CLASSES, LRP2_SEARCH
 from schemas.arrow import arrow_schema
 from tracer.report.build import render_lrp2
 from tracer.report.lrp2 import INDO_EUROPEAN, lrp2_section, resource_levels, transferability
@@ -40,7 +40,10 @@ def test_the_section_per_language_and_group_beside_the_paper(shared_data, tmp_pa
     ]
     wh.put(LRP2_SEARCH, {"model": "m", "lang": "de"}, pa.Table.from_pylist(de, schema))
     reference = shared_data / "reference"
-    section = lrp2_section(wh, "m", reference)
+    values = {"dump": "d1", "model": "m", "protocol": "full-match", "intervention": "none", "rules": "default"}
+    classes = [_class("a", True, True, "transferred"), _class("b", False, False, None), _class("c", False, None, None)]
+    wh.put(FACT_CLASSES, {**values, "lang": "de"}, pa.Table.from_pylist(classes, arrow_schema(FACT_CLASSES)))
+    section = lrp2_section(wh, values, reference)
     [lang] = section.languages
     assert (lang["lang"], lang["chosen"], lang["oracle"]) == ("de", "1,2", "1,3")
     assert (lang["baseline_acc"], lang["lrp2_acc"], lang["oracle_acc"]) == (0.25, 0.5, 0.75)
@@ -54,4 +57,38 @@ def test_the_section_per_language_and_group_beside_the_paper(shared_data, tmp_pa
     html = render_lrp2(section, tmp_path / "csv")
     assert "<h2>LRP2</h2>" in html and "mBERT+LRP2 (paper, retrieval_acc)" in html and "this model, LRP2" in html
     assert (tmp_path / "csv" / "lrp2.csv").read_text().splitlines()[1].startswith('de,4,0.25,0.5,"1,2"')
-    assert lrp2_section(wh, "other-model", reference) is None
+    [gains] = section.gains  # b became correct: absent from the German corpus, known in English
+    assert (gains["gained"], gains["gained_absent"], gains["gained_absent_known_in_english"], gains["lost"]) == (
+        1,
+        1,
+        1,
+        0,
+    )
+    assert "absent, known in English" in html and (tmp_path / "csv" / "lrp2_gains.csv").exists()
+    assert lrp2_section(wh, {**values, "model": "other-model"}, reference) is None
+
+
+def _class(uuid: str, correct: bool, present: bool | None, pattern: str | None) -> dict:
+    """A ``fact_classes`` row: every column at a neutral value but the four that matter here."""
+    row = {field.name: _neutral(field) for field in arrow_schema(FACT_CLASSES)}
+    return row | {"uuid": uuid, "correct": correct, "present": present, "pattern": pattern}
+
+
+def test_losses_are_counted_by_their_baseline_pattern():
+    from tracer.report.lrp2 import gains_and_losses
+
+    classes = {"a": (True, "transferred"), "b": (False, "shared"), "c": (None, None)}
+    row = gains_and_losses("de", {"a", "b"}, {"c"}, {"c"}, classes)
+    assert (row["gained"], row["gained_untraced"], row["lost"], row["lost_transferred"], row["lost_shared"]) == (
+        1, 1, 2, 1, 1
+    )  # fmt: skip
+
+
+def _neutral(field: pa.Field) -> object:
+    if field.nullable:
+        return None
+    if pa.types.is_list(field.type):
+        return []
+    if pa.types.is_boolean(field.type):
+        return False
+    return 0 if pa.types.is_integer(field.type) or pa.types.is_floating(field.type) else ""

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from tracer.classify.absent import ABSENT_TYPES
+from tracer.classify.patterns import PATTERNS
 from tracer.classify.stats import correlations
 from tracer.errors import InputNotFound
 from tracer.report import figures
@@ -221,6 +222,23 @@ def render_lrp2(section: Lrp2Section, csv_dir: Path) -> str:
            for which, key in (("baseline", "baseline_acc"), ("LRP2", "lrp2_acc"))],
         [False] + [True] * len(paper_columns),
     )  # fmt: skip
+    gains = ""
+    if section.gains:
+        write_csv(csv_dir / "lrp2_gains.csv", section.gains)
+        lost = [f"lost_{p.replace('-', '_')}" for p in PATTERNS]
+        intro = (
+            "<h3>What LRP2 gained and lost, joined with tracing</h3><p>Facts of the test half correct under LRP2 and "
+            "not in the baseline, by presence in the language's own corpus (this report's dump), and those absent "
+            "from it that English already knew; facts LRP2 lost, by their baseline pattern.</p>"
+        )
+        gains = intro + table(
+            ["lang", "gained", "present", "absent", "untraced", "absent, known in English", "lost",
+             *(c.removeprefix("lost_").replace("_", " ") for c in lost)],
+            [[g["lang"], g["gained"], g["gained_present"], g["gained_absent"], g["gained_untraced"],
+              g["gained_absent_known_in_english"], g["lost"], *(g[c] for c in lost)] for g in section.gains],
+            [False] + [True] * (6 + len(lost)),
+            row_langs=[g["lang"] for g in section.gains],
+        )  # fmt: skip
     return (
         "<h2>LRP2</h2><p>Full-match accuracy on the test half of each language's TREx facts (split by uuid), the "
         "baseline against LRP2 at the layers chosen on the dev half; the oracle layers are the best on the test half, "
@@ -232,6 +250,7 @@ def render_lrp2(section: Lrp2Section, csv_dir: Path) -> str:
         + groups
         + "<h3>The paper's Table 1 beside this model</h3>"
         + table1
+        + gains
     )
 
 

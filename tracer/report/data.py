@@ -100,7 +100,7 @@ def load_slice(wh: Warehouse, values: dict[str, str], reference_dir: Path | None
         run,
     )
     out.paper = paper_section(wh, values, reference_dir, run)
-    out.lrp2 = lrp2_section(wh, values["model"], reference_dir)
+    out.lrp2 = lrp2_section(wh, values, reference_dir)
     if values["protocol"] == FULL_MATCH and out.paper.reference.p_at_1:
         out.reference_name, out.reference = out.paper.reference.model_name, out.paper.reference.p_at_1
     return out

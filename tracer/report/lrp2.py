@@ -15,8 +15,9 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemas.tables import LRP2_SEARCH
-from schemas.values import NO_INTERVENTION
+from schemas.tables import FACT_CLASSES, LRP2_SEARCH
+from schemas.values import FULL_MATCH, NO_INTERVENTION
+from tracer.classify.patterns import PATTERNS
 from tracer.warehouse import Warehouse
 
 # mLAMA's languages of the Indo-European family (the others: ar az ceb et eu fi he hu id ja ka ko ms ta th tr vi zh)
@@ -60,14 +61,41 @@ class Lrp2Section:
     languages: list[dict]  # per language: accuracies, transferability, pairs
     groups: list[dict]  # per group: mean baseline and LRP2 accuracy and transferability
     table1: list[dict] = field(default_factory=list)  # the paper's Table 1 rows
+    gains: list[dict] = field(default_factory=list)  # per language: what LRP2 gained and lost, by presence and pattern
+
+
+def gains_and_losses(
+    lang: str, baseline: set[str], lrp2: set[str], english: set[str], classes: dict[str, tuple[bool | None, str | None]]
+) -> dict:
+    """The test-half facts LRP2 made correct (by presence in the language's corpus, and whether English knows them
+    already) and those it made wrong (by their baseline pattern). ``classes``: uuid → (present, pattern) from the
+    baseline's ``fact_classes``."""
+    gained, lost = sorted(lrp2 - baseline), sorted(baseline - lrp2)
+    present = [classes.get(u, (None, None))[0] for u in gained]
+    row = {
+        "lang": lang,
+        "gained": len(gained),
+        "gained_present": present.count(True),
+        "gained_absent": present.count(False),
+        "gained_untraced": present.count(None),
+        "gained_absent_known_in_english": sum(
+            1 for u, p in zip(gained, present, strict=True) if p is False and u in english
+        ),
+        "lost": len(lost),
+    }
+    for pattern in PATTERNS:
+        row[f"lost_{pattern.replace('-', '_')}"] = sum(1 for u in lost if classes.get(u, (None, None))[1] == pattern)
+    return row
 
 
 def _accuracy(row: dict) -> float:
     return row["test_correct"] / row["test_facts"] if row["test_facts"] else 0.0
 
 
-def lrp2_section(wh: Warehouse, model: str, reference_dir: Path | None) -> Lrp2Section | None:
-    """The section for ``model``, or None when it has no ``lrp2_search`` rows."""
+def lrp2_section(wh: Warehouse, values: dict[str, str], reference_dir: Path | None) -> Lrp2Section | None:
+    """The section for the slice's model, or None when it has no ``lrp2_search`` rows. Under full-match, the gains
+    are joined with the slice's baseline classes (its dump's presence and patterns)."""
+    model = values["model"]
     rows = wh.read(LRP2_SEARCH, model=model).to_pylist()
     if not rows:
         return None
@@ -78,13 +106,17 @@ def lrp2_section(wh: Warehouse, model: str, reference_dir: Path | None) -> Lrp2S
     english_set = set(english["test_correct_uuids"] or []) if english else set()
     optimal = {r["lang"]: f"{r['lirp_layer']},{r['lsrp_layer']}" for r in _reference_rows(reference_dir, OPTIMAL_FILE)}
     levels = resource_levels(reference_dir)
-    languages = []
+    languages, gains = [], []
     for lang, found in sorted(by_lang.items()):
         if lang == "en":
             continue
         base = found[NO_INTERVENTION]
         chosen = next(r for r in found.values() if r["chosen"])
         oracle = next(r for r in found.values() if r["oracle"])
+        if values["protocol"] == FULL_MATCH:
+            classes = _baseline_classes(wh, {**values, "lang": lang, "intervention": NO_INTERVENTION})
+            before, after = set(base["test_correct_uuids"] or []), set(chosen["test_correct_uuids"] or [])
+            gains.append(gains_and_losses(lang, before, after, english_set, classes))
         languages.append({
             "lang": lang,
             "test_facts": base["test_facts"],
@@ -119,7 +151,13 @@ def lrp2_section(wh: Warehouse, model: str, reference_dir: Path | None) -> Lrp2S
             "baseline_trans": _mean(trans),
             "lrp2_trans": _mean(trans_lrp2),
         })  # fmt: skip
-    return Lrp2Section(languages, groups, _reference_rows(reference_dir, TABLE1_FILE))
+    return Lrp2Section(languages, groups, _reference_rows(reference_dir, TABLE1_FILE), gains)
+
+
+def _baseline_classes(wh: Warehouse, values: dict[str, str]) -> dict[str, tuple[bool | None, str | None]]:
+    """uuid → (present, pattern) of one language's baseline ``fact_classes`` (empty when not classified)."""
+    table = wh.read(FACT_CLASSES, ["uuid", "present", "pattern"], **values)
+    return {r["uuid"]: (r["present"], r["pattern"]) for r in table.to_pylist()}
 
 
 def _mean(values: list[float]) -> float | None:
