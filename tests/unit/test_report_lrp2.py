@@ -7,7 +7,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from schemas import FACT_CLASSES, LRP2_SEARCH
+from schemas import FACT_CLASSES, LRP2_SEARCH, NEURONS
 from schemas.arrow import arrow_schema
 from tracer.report.build import render_lrp2
 from tracer.report.lrp2 import INDO_EUROPEAN, lrp2_section, resource_levels, transferability
@@ -43,11 +43,21 @@ def test_the_section_per_language_and_group_beside_the_paper(shared_data, tmp_pa
     values = {"dump": "d1", "model": "m", "protocol": "full-match", "intervention": "none", "rules": "default"}
     classes = [_class("a", True, True, "transferred"), _class("b", False, False, None), _class("c", False, None, None)]
     wh.put(FACT_CLASSES, {**values, "lang": "de"}, pa.Table.from_pylist(classes, arrow_schema(FACT_CLASSES)))
+    neurons = {("en", "none"): {"a": [1, 2, 3], "b": [4, 5]}, ("de", "none"): {"a": [1, 2]},
+               ("de", "lrp2_1_2"): {"a": [1, 2, 3], "b": [4, 5, 6]}}  # fmt: skip
+    for (lang, intervention), facts in neurons.items():
+        rows = [
+            {"uuid": u, "relation": "P36", "neuron_ids": ids, "scores": [1.0] * len(ids)} for u, ids in facts.items()
+        ]
+        where = {"model": "m", "lang": lang, "protocol": "full-match", "intervention": intervention, "rules": "default"}
+        wh.put(NEURONS, where, pa.Table.from_pylist(rows, arrow_schema(NEURONS)))
     section = lrp2_section(wh, values, reference)
     [lang] = section.languages
     assert (lang["lang"], lang["chosen"], lang["oracle"]) == ("de", "1,2", "1,3")
     assert (lang["baseline_acc"], lang["lrp2_acc"], lang["oracle_acc"]) == (0.25, 0.5, 0.75)
     assert (lang["baseline_trans"], lang["lrp2_trans"]) == (1 / 3, 2 / 3)
+    assert (lang["neuron_overlap_baseline"], lang["neuron_facts_baseline"]) == (2 / 3, 1)  # fact a: {1,2} vs {1,2,3}
+    assert (lang["neuron_overlap_lrp2"], lang["neuron_facts_lrp2"]) == ((1 + 2 / 3) / 2, 2)
     assert lang["paper_optimal"] and lang["indo_european"] and lang["resource"] == resource_levels(reference)["de"]
     assert resource_levels(reference)["en"] == "high" and set(resource_levels(reference).values()) == {
         "high", "medium", "low"

@@ -190,7 +190,8 @@ def render(data: Slice, csv_dir: Path) -> str:
 
 PATTERN_COLUMNS = ("language_independent", "shared", "transferred", "undecided")
 LRP2_COLUMNS = ["lang", "test_facts", "baseline_acc", "lrp2_acc", "chosen", "oracle", "oracle_acc", "paper_optimal",
-                "baseline_trans", "lrp2_trans", "indo_european", "resource"]  # fmt: skip
+                "baseline_trans", "lrp2_trans", "indo_european", "resource", "neuron_overlap_baseline",
+                "neuron_facts_baseline", "neuron_overlap_lrp2", "neuron_facts_lrp2"]  # fmt: skip
 
 
 def render_lrp2(section: Lrp2Section, csv_dir: Path) -> str:
@@ -199,11 +200,12 @@ def render_lrp2(section: Lrp2Section, csv_dir: Path) -> str:
     write_csv(csv_dir / "lrp2_groups.csv", section.groups)
     per_language = table(
         ["lang", "test facts", "baseline %", "LRP2 %", "layers (dev)", "oracle layers", "oracle %",
-         "paper's optimal (mBERT)", "Trans baseline", "Trans LRP2"],
+         "paper's optimal (mBERT)", "Trans baseline", "Trans LRP2", "neuron overlap with en", "… under LRP2"],
         [[r["lang"], r["test_facts"], _pct(r["baseline_acc"]), _pct(r["lrp2_acc"]), r["chosen"], r["oracle"],
-          _pct(r["oracle_acc"]), r["paper_optimal"], _num(r["baseline_trans"]), _num(r["lrp2_trans"])]
+          _pct(r["oracle_acc"]), r["paper_optimal"], _num(r["baseline_trans"]), _num(r["lrp2_trans"]),
+          _num(r["neuron_overlap_baseline"]), _num(r["neuron_overlap_lrp2"])]
          for r in section.languages],
-        [False, True, True, True, False, False, True, False, True, True],
+        [False, True, True, True, False, False, True, False, True, True, True, True],
         row_langs=[r["lang"] for r in section.languages],
     )  # fmt: skip
     groups = table(
@@ -243,8 +245,10 @@ def render_lrp2(section: Lrp2Section, csv_dir: Path) -> str:
         "<h2>LRP2</h2><p>Full-match accuracy on the test half of each language's TREx facts (split by uuid), the "
         "baseline against LRP2 at the layers chosen on the dev half; the oracle layers are the best on the test half, "
         "as the paper reports its optimal layers. Trans = |R<sub>l</sub> ∩ R<sub>en</sub>| / |R<sub>l</sub> ∪ "
-        "R<sub>en</sub>|. Groups are factrace's (docs/lrp2.md); the paper's Table 1 is beside ours where it has the "
-        "same columns.</p>"
+        "R<sub>en</sub>|. Neuron overlap: the mean Jaccard of a fact's top PROBELESS neurons in English and in the "
+        "language, over the facts correct in both (the paper used integrated gradients; PROBELESS is factrace's "
+        "stand-in), before and under LRP2 at the chosen layers (empty until probe --lrp2 --neurons ran with them). "
+        "Groups are factrace's (docs/lrp2.md); the paper's Table 1 is beside ours where it has the same columns.</p>"
         + per_language
         + "<h3>By group</h3>"
         + groups

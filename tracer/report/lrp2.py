@@ -15,7 +15,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemas.tables import FACT_CLASSES, LRP2_SEARCH
+from schemas.tables import FACT_CLASSES, LRP2_SEARCH, NEURONS
 from schemas.values import FULL_MATCH, NO_INTERVENTION
 from tracer.classify.patterns import PATTERNS
 from tracer.warehouse import Warehouse
@@ -117,6 +117,9 @@ def lrp2_section(wh: Warehouse, values: dict[str, str], reference_dir: Path | No
             classes = _baseline_classes(wh, {**values, "lang": lang, "intervention": NO_INTERVENTION})
             before, after = set(base["test_correct_uuids"] or []), set(chosen["test_correct_uuids"] or [])
             gains.append(gains_and_losses(lang, before, after, english_set, classes))
+        pair = f"lrp2_{chosen['lirp']}_{chosen['lsrp']}"
+        overlap_before, shared_before = neuron_overlap(wh, values, lang, NO_INTERVENTION)
+        overlap_after, shared_after = neuron_overlap(wh, values, lang, pair)
         languages.append({
             "lang": lang,
             "test_facts": base["test_facts"],
@@ -130,6 +133,8 @@ def lrp2_section(wh: Warehouse, values: dict[str, str], reference_dir: Path | No
             "lrp2_trans": transferability(set(chosen["test_correct_uuids"] or []), english_set) if english else None,
             "indo_european": lang in INDO_EUROPEAN,
             "resource": levels.get(lang, ""),
+            "neuron_overlap_baseline": overlap_before, "neuron_facts_baseline": shared_before,
+            "neuron_overlap_lrp2": overlap_after, "neuron_facts_lrp2": shared_after,
         })  # fmt: skip
     members = {
         "indo_european": [r for r in languages if r["indo_european"]],
@@ -152,6 +157,26 @@ def lrp2_section(wh: Warehouse, values: dict[str, str], reference_dir: Path | No
             "lrp2_trans": _mean(trans_lrp2),
         })  # fmt: skip
     return Lrp2Section(languages, groups, _reference_rows(reference_dir, TABLE1_FILE), gains)
+
+
+def neuron_overlap(wh: Warehouse, values: dict[str, str], lang: str, intervention: str) -> tuple[float | None, int]:
+    """The paper's §5.2 with factrace's neurons: over the facts correct both in English (baseline) and in ``lang``
+    under ``intervention``, the mean Jaccard of their top PROBELESS neuron sets, and how many such facts. The paper
+    used integrated gradients (Dai et al.); PROBELESS is the stand-in. None when either side has no neurons."""
+    keys = {"model": values["model"], "protocol": values["protocol"], "rules": values["rules"]}
+    english = {
+        r["uuid"]: set(r["neuron_ids"])
+        for r in wh.read(NEURONS, ["uuid", "neuron_ids"], **keys, lang="en", intervention=NO_INTERVENTION).to_pylist()
+    }
+    own = {
+        r["uuid"]: set(r["neuron_ids"])
+        for r in wh.read(NEURONS, ["uuid", "neuron_ids"], **keys, lang=lang, intervention=intervention).to_pylist()
+    }
+    shared = sorted(english.keys() & own.keys())
+    if not shared:
+        return None, 0
+    jaccards = [len(english[u] & own[u]) / len(english[u] | own[u]) for u in shared if english[u] | own[u]]
+    return (sum(jaccards) / len(jaccards) if jaccards else None), len(shared)  # fmt: skip
 
 
 def _baseline_classes(wh: Warehouse, values: dict[str, str]) -> dict[str, tuple[bool | None, str | None]]:
