@@ -5,7 +5,7 @@ applied as forward hooks during probing.
 embeddings): per sentence the mean over its tokens, then the mean over sentences. LIRP after encoder
 layer ``i`` maps a language-``l`` representation to an English-like one, ``h ← h − v_l^i + v_en^i``;
 LSRP after a later layer ``j`` maps it back, ``h ← h − v_en^j + v_l^j``. Every token of the example is
-shifted, as the paper's formula reads. English examples, and any example without a language, are left
+shifted (DESIGN.md: "applied to every position"). English examples, and any example without a language, are left
 as they are: the shift is per example, so a batch may mix languages.
 """
 

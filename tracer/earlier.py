@@ -32,26 +32,32 @@ class _RowGroup:
     high: int
 
 
-def _row_groups(files: list[str]) -> tuple[list[pq.ParquetFile], list[_RowGroup]]:
-    """Open each file once and list its row groups with their ``page_id`` range (unknown range: everything)."""
-    opened, groups = [], []
+def _row_groups(files: list[str]) -> list[_RowGroup]:
+    """Every row group of the files with its ``page_id`` range (unknown range: everything), from their footers;
+    no file is held open (a snapshot has hundreds)."""
+    groups = []
     for file_no, path in enumerate(files):
-        parquet = pq.ParquetFile(storage.open_input(path))
-        opened.append(parquet)
-        column = parquet.schema_arrow.get_field_index("page_id")
-        for index in range(parquet.metadata.num_row_groups):
-            stats = parquet.metadata.row_group(index).column(column).statistics
+        with storage.open_input(path) as f:
+            metadata = pq.read_metadata(f)
+        column = metadata.schema.to_arrow_schema().get_field_index("page_id")
+        for index in range(metadata.num_row_groups):
+            stats = metadata.row_group(index).column(column).statistics
             known = stats is not None and stats.has_min_max
             groups.append(_RowGroup(file_no, index, stats.min if known else -(2**63), stats.max if known else 2**63))
-    return opened, groups
+    return groups
+
+
+def _read_group(path: str, index: int, columns: list[str] | None = None) -> pa.Table:
+    with storage.open_input(path) as f:
+        return pq.ParquetFile(f).read_row_group(index, columns=columns)
 
 
 class EarlierPages:
     """``get(page_id)``: the page as an earlier snapshot has it, or None; a few row groups stay in memory."""
 
     def __init__(self, files: list[str], cached_groups: int = 4) -> None:
-        self._files, groups = _row_groups(files)
-        self._groups = sorted(groups, key=lambda g: (g.low, g.high))
+        self._files = files
+        self._groups = sorted(_row_groups(files), key=lambda g: (g.low, g.high))
         self._lows = [g.low for g in self._groups]
         self._reach = []  # the highest page id of this group and every group before it
         for group in self._groups:
@@ -72,7 +78,7 @@ class EarlierPages:
         key = (group.file_no, group.index)
         pages = self._cache.get(key)
         if pages is None:
-            table = self._files[group.file_no].read_row_group(group.index, columns=PAGE_COLUMNS)
+            table = _read_group(self._files[group.file_no], group.index, PAGE_COLUMNS)
             columns = [table.column(name).to_pylist() for name in PAGE_COLUMNS]
             pages = {values[0]: Page(*values) for values in zip(*columns, strict=True)}
             self._cache[key] = pages
@@ -90,12 +96,12 @@ def earlier_segments(files: list[str], page_ids: pa.Array, content_sha1: pa.Arra
         return pa.table({"position": pa.array([], pa.int64())})
     low, high = pc.min(page_ids).as_py(), pc.max(page_ids).as_py()
     wanted = _pair_keys(page_ids, content_sha1)
-    opened, groups = _row_groups(files)
+    groups = _row_groups(files)
     pieces = []
     for group in groups:
         if group.high < low or group.low > high:
             continue
-        rows = opened[group.file_no].read_row_group(group.index)
+        rows = _read_group(files[group.file_no], group.index)
         rows = rows.filter(pc.is_in(_pair_keys(rows.column("page_id"), rows.column("content_sha1")), wanted))
         if rows.num_rows:
             pieces.append(rows)

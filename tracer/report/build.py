@@ -10,7 +10,7 @@ from pathlib import Path
 from tracer.classify.absent import ABSENT_TYPES
 from tracer.classify.patterns import PATTERNS
 from tracer.classify.stats import correlations
-from tracer.errors import InputNotFound
+from tracer.errors import InputNotFound, StorageError
 from tracer.report import figures
 from tracer.report.config import ReportConfig, default_reference
 from tracer.report.data import Slice, choose, load_slice
@@ -53,7 +53,11 @@ def run_report(cfg: ReportConfig) -> str:
     html_text = render(data, out / "csv")
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.html").write_text(html_text, encoding="utf-8")
-    wh.note_report(str(out.resolve()), {"dump": data.dump, "model": data.model, "protocol": data.protocol})
+    try:  # what the report reads, so that gc keeps it; a warehouse the reader may not write still gets its report
+        wh.note_report(str(out.resolve()), {"dump": data.dump, "model": data.model, "protocol": data.protocol})
+    except StorageError as err:
+        log.warning("report: could not note it in %s (%s): factrace gc will not know this report reads dump %s",
+                    wh.root, err, data.dump)  # fmt: skip
     return (
         f"report: {len(data.stats)} language(s), dump {data.dump}, model {data.model}, {data.protocol} -> "
         f"{out / 'report.html'} (CSVs in {out / 'csv'})"

@@ -2,11 +2,11 @@
 TREx facts, transferability to English, group averages, the chosen layers beside the paper's optimal layers,
 and the paper's Table 1 beside ours.
 
-Transferability follows the paper: ``Trans_l = |R_l ∩ R_en| / |R_l ∪ R_en|``, the correct fact sets of language
-``l`` and of English (English is never projected, so its baseline set serves both). The groups are factrace's
-own lists, written out below, because the paper's language lists are not in the shared data: Indo-European by
-language family, and high, medium and low resource by the thirds of the 2018 Wikipedia sizes (the sizes the
-authors' code used, ``sizes_2018_mlama53_from_fact-cl.csv``).
+Transferability as issue 17 gives the paper's: ``Trans_l = |R_l ∩ R_en| / |R_l ∪ R_en|``, the correct fact sets
+of language ``l`` and of English (English is never projected, so its baseline set serves both). The groups are
+factrace's own lists, written out below, because the paper's language lists are not in the shared data:
+Indo-European by language family, and high, medium and low resource by the thirds of the 2018 Wikipedia sizes
+(the sizes the tracing paper's authors' code used, ``sizes_2018_mlama53_from_fact-cl.csv``).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from tracer.progress import Work
 from tracer.records import ExtraDocument, Page, Quarantined, Skipped
 from tracer.runs import RunRecord, file_digest
 from tracer.stages.common import Stage, StageResult, counts_line, quarantine_row, write_quarantine
-from tracer.stages.reuse import SIGNATURES, earlier_partition
+from tracer.stages.reuse import SIGNATURES, earlier_partition, run_signatures
 from tracer.stages.tasks import DocumentFound, ExtractDone, ExtractTask
 from tracer.versions import cleaner_version
 from tracer.warehouse import PartWriter, partition_path, write_table
@@ -143,6 +143,7 @@ class ExtractStage(Stage):
             groups[(plan.dump, plan.wiki or "unknown")].append(plan)
         tasks, header_problems = [], defaultdict(list)
         self.signatures, self.reused_from = {}, {}
+        self.known_signatures = run_signatures(self.warehouse) if self.config.reuse else {}
         for (dump, wiki), group in sorted(groups.items()):
             values = {"dump": dump, "wiki": wiki}
             qvalues = {"dump": dump, "stage": STAGE, "scope": wiki}
@@ -181,7 +182,7 @@ class ExtractStage(Stage):
         self.signatures[partition_path(PAGES, values)] = signature
         if not cfg.reuse or not signature:
             return []
-        earlier = earlier_partition(self.warehouse, PAGES, values, signature)
+        earlier = earlier_partition(self.warehouse, PAGES, values, signature, self.known_signatures)
         if earlier is None:
             return []
         self.reused_from[partition_path(PAGES, values)] = earlier["dump"]

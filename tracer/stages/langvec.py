@@ -43,7 +43,7 @@ class LangvecConfig:
     model: str = option(help="masked LM: a save_pretrained directory with safetensors weights, or a cached hub name")
     warehouse: str = option(help="warehouse path or URI (reads segments, writes language_vectors)")
     langs: list[str] = option([], help="these languages (default: every language whose wiki has segments, and en)")
-    samples: int = option(1000, help="sentences per language (the paper: 10,000 from OPUS-100)")
+    samples: int = option(1000, help="sentences per language (the paper, per issue 17: 10,000 from OPUS-100)")
     seed: int = option(0, help="seed of the sentence sample")
     text_dir: str = option("", help="folder with <lang>.txt (one sentence per line) used instead of the segments")
     dump: str = option("", help="take the segments of this dump (default: each wiki's newest)")

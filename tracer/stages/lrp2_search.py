@@ -29,7 +29,7 @@ from tracer.warehouse import partition_path, write_table
 
 log = logging.getLogger("factrace.lrp2_search")
 STAGE = "lrp2-search"
-DATASET = "TREx"  # the paper evaluates on mLAMA's TREx facts only
+DATASET = "TREx"  # TREx facts only, as issue 17 says the paper evaluates (docs/lrp2.md)
 
 
 @dataclass

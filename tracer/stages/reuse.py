@@ -18,14 +18,16 @@ SIGNATURES = "reuse_signatures"  # the key in a run's ``extra``: {partition path
 _DATED = re.compile(r"\d{8}")
 
 
-def earlier_partition(wh: Warehouse, table: Table, values: dict[str, str], signature: str) -> dict[str, str] | None:
+def earlier_partition(
+    wh: Warehouse, table: Table, values: dict[str, str], signature: str, signatures: dict[str, dict[str, str]]
+) -> dict[str, str] | None:
     """The partition of the newest dump before ``values['dump']``, equal in every other partition value, that was
-    written with ``signature``; None when there is none (an undated dump never has one)."""
+    written with ``signature`` (``signatures``: ``run_signatures(wh)``, read once per stage run); None when there is
+    none (an undated dump never has one)."""
     if not _DATED.fullmatch(values["dump"]):
         return None
     same = {k: v for k, v in values.items() if k != "dump"}
     earlier = [v for v in wh.partitions(table, **same) if _DATED.fullmatch(v["dump"]) and v["dump"] < values["dump"]]
-    signatures = _run_signatures(wh)
     for candidate in sorted(earlier, key=lambda v: v["dump"], reverse=True):
         path = partition_path(table, candidate)
         writers = wh.writers(table, candidate)
@@ -34,7 +36,7 @@ def earlier_partition(wh: Warehouse, table: Table, values: dict[str, str], signa
     return None
 
 
-def _run_signatures(wh: Warehouse) -> dict[str, dict[str, str]]:
+def run_signatures(wh: Warehouse) -> dict[str, dict[str, str]]:
     """{run id: {partition path: signature}} of every run that recorded signatures."""
     found = {}
     for row in wh.read(RUNS, columns=["run_id", "extra"]).to_pylist():

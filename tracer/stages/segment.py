@@ -26,7 +26,7 @@ from tracer.records import Page, Quarantined, Segment
 from tracer.runs import RunRecord, file_digest
 from tracer.segmentation import Segmenter
 from tracer.stages.common import Stage, StageResult, write_quarantine
-from tracer.stages.reuse import SIGNATURES, earlier_partition
+from tracer.stages.reuse import SIGNATURES, earlier_partition, run_signatures
 from tracer.stages.tasks import SegmentDone, SegmentTask
 from tracer.tokenization.loading import load_stored, load_tokenizer
 from tracer.versions import segmenter_version
@@ -140,9 +140,10 @@ class SegmentStage(Stage):
         signature = _signature(loaded.tokenizer_id, cfg.max_tokens)
         tasks = []
         self.reused_from: dict[str, str] = {}
+        known = run_signatures(wh) if cfg.reuse else {}
         for values in partitions:
             seg_values = {**values, "tokenizer": loaded.tokenizer_id}
-            earlier = earlier_partition(wh, SEGMENTS, seg_values, signature) if cfg.reuse else None
+            earlier = earlier_partition(wh, SEGMENTS, seg_values, signature, known) if cfg.reuse else None
             if earlier is not None:
                 self.reused_from[partition_path(SEGMENTS, seg_values)] = earlier["dump"]
             q_values = {"dump": values["dump"], "stage": STAGE, "scope": f"{values['wiki']}.{loaded.tokenizer_id}"}
