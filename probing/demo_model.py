@@ -4,12 +4,23 @@
 The demo needs a model that gets some facts right in some languages and not in others, so that
 every pattern and absent type appears. It is trained on exactly the probe's queries
 (``build_prompts``), with as many masks as the object has tokens, so what it learns is what the
-probe asks. CPU, one thread, fixed seed: the same sample gives the same weights.
+probe asks. CPU, one thread, fixed seed: the same sample gives the same weights on one machine.
+
+Across machines, float kernels differ: MKL and ATen pick code paths by CPU (AVX-512 on one, AVX2 on
+another), and 300 steps amplify the last-bit differences into another model (seen: a demo trained on a
+Sapphire Rapids machine differed from CI's). ``train_portably`` therefore trains in a child process
+that pins them: MKL's conditional numerical reproducibility (``MKL_CBWR=COMPATIBLE``), ATen's scalar
+kernels, oneDNN's baseline ISA and one thread, so every x86-64 machine gets the same weights, and the
+README's demo output is the one CI reproduces.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +35,14 @@ from probing.random_model import Size, save_random_bert
 log = logging.getLogger("factrace.demo")
 DEMO_SIZE = Size(hidden_size=48, num_hidden_layers=2, num_attention_heads=2, intermediate_size=512)
 IGNORE = -100
+# Code paths every x86-64 CPU runs alike: the child process that trains the demo model starts with these.
+PORTABLE_KERNELS = {
+    "MKL_CBWR": "COMPATIBLE",
+    "ATEN_CPU_CAPABILITY": "default",
+    "ONEDNN_MAX_CPU_ISA": "SSE41",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 
 
 @dataclass(frozen=True)
@@ -96,3 +115,30 @@ def train_demo_model(
     finally:
         torch.set_num_threads(threads)
     return directory
+
+
+def train_portably(
+    directory: Path, tokenizer_json: Path, facts: dict[str, list[dict]], taught: Iterable[tuple[str, str]]
+) -> Path:
+    """``train_demo_model`` in a child process with ``PORTABLE_KERNELS``: the same weights on any x86-64 machine."""
+    directory.mkdir(parents=True, exist_ok=True)
+    inputs = directory.parent / f"{directory.name}-inputs.json"
+    inputs.write_text(json.dumps({"facts": facts, "taught": sorted(taught)}, ensure_ascii=False), encoding="utf-8")
+    command = [sys.executable, "-m", "probing.demo_model", str(directory), str(tokenizer_json), str(inputs)]
+    done = subprocess.run(command, env={**os.environ, **PORTABLE_KERNELS}, capture_output=True, text=True)
+    inputs.unlink()
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"training the demo model failed (exit {done.returncode}): {tail}")
+    return directory
+
+
+def main(argv: list[str]) -> None:
+    """Child side of ``train_portably``: DIRECTORY TOKENIZER_JSON INPUTS_JSON."""
+    directory, tokenizer_json, inputs = (Path(a) for a in argv)
+    given = json.loads(inputs.read_text(encoding="utf-8"))
+    train_demo_model(directory, tokenizer_json, given["facts"], [tuple(p) for p in given["taught"]])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -438,6 +438,33 @@ LANGUAGE_STATS = Table(
     version=2,
 )
 
+INTERVENTION_EFFECTS = Table(
+    name="intervention_effects",
+    doc="What an intervention (LRP2) changed, joined with tracing: per language, the facts it made correct "
+    "(`gained`) and those it made wrong (`lost`) against the baseline, by presence in the language's corpus, "
+    "pattern and whether English knows the fact.",
+    columns=(
+        Column("lang", "string", "mLAMA language code."),
+        Column("change", "string", "`gained` (wrong in the baseline, correct under the intervention) or `lost`."),
+        Column("presence", "string", "`present`, `absent` or `untraced` (no corpus, or a flagged label)."),
+        Column(
+            "pattern",
+            "string",
+            "The fact's pattern where it is correct: under the intervention for `gained`, in the baseline for "
+            "`lost`; `undecided` when it has none.",
+        ),
+        Column("known_in_english", "bool", "The fact is correct in English's baseline (LRP2 leaves English as it is)."),
+        Column("facts", "int64", "Facts in this cell."),
+    ),
+    partitions=STATS_PARTITIONS,
+    key=("lang", "change", "presence", "pattern", "known_in_english"),
+    notes=(
+        "Written by `classify --intervention X` beside that intervention's `fact_classes`, against the baseline's "
+        "(`intervention=none`, same dump, protocol and rules), which must be classified first. Facts whose "
+        "verdict did not change have no row.",
+    ),
+)
+
 LANGUAGE_PAIRS = Table(
     name="language_pairs",
     doc="One row per ordered pair of languages: how many correct facts they share and how alike their "
@@ -556,6 +583,7 @@ TABLES: dict[str, Table] = {
         FACT_CLASSES,
         LANGUAGE_STATS,
         LANGUAGE_PAIRS,
+        INTERVENTION_EFFECTS,
         QUARANTINE,
         RUNS,
     )

@@ -8,7 +8,9 @@ BERT on the queries listed in ``demo_data/taught.tsv`` (seconds on a CPU), probe
 every fact and writes the report, under factrace's rules and under the authors' (``--rules fact-cl``:
 their presence matching, neuron query and absent-type rule 2), side by side in one warehouse. Which
 facts the model learns in which language, and which the wikis mention, is chosen so that every
-pattern and every absent type appears."""
+pattern and every absent type appears. Then LRP2 (docs/lrp2.md): language vectors from the demo's own
+segments, the layer search, a probe projected at layers 1 and 2, classified against the baseline, so the
+report's LRP2 section and ``intervention_effects`` have rows."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from tracer.errors import ConfigError
 from tracer.matching.language import MODES
 from tracer.report.build import ReportConfig, run_report
 from tracer.stages.classify import ClassifyConfig, ClassifyStage
+from tracer.stages.common import TaskRunner
 from tracer.stages.extract import ExtractConfig, ExtractStage
 from tracer.stages.facts import FactsConfig, FactsStage
 from tracer.stages.probe import ProbeConfig
@@ -43,6 +46,8 @@ CLASSES_QUERY = (
     "GROUP BY ALL ORDER BY rules, lang"
 )
 TOP_K = 20  # neurons kept per fact: the demo model has 2 x 512 FFN units
+LRP2_LAYERS = (1, 2)  # the demo model has two encoder layers: LIRP after the first, LSRP after the second
+LRP2_INTERVENTION = f"lrp2_{LRP2_LAYERS[0]}_{LRP2_LAYERS[1]}"
 
 
 def sample_dumps() -> list[str]:
@@ -93,12 +98,32 @@ def build_wordpiece(texts: list[str], path: Path, words: int = 1500, chars: int 
 
 
 def _train_model(wh: Warehouse, tokenizer: Path, work: Path) -> Path:
-    """The demo's tiny BERT, trained on the queries listed in ``demo_data/taught.tsv`` (a few seconds)."""
-    from probing.demo_model import read_taught, train_demo_model
+    """The demo's tiny BERT, trained on the queries listed in ``demo_data/taught.tsv`` (a few seconds), with
+    kernels that give the same weights on every machine (``probing.demo_model``)."""
+    from probing.demo_model import read_taught, train_portably
 
     columns = ["uuid", "relation", "subject_label", "object_label", "template"]
     facts = {v["lang"]: wh.read(FACTS, columns, **v).to_pylist() for v in wh.partitions(FACTS)}
-    return train_demo_model(work / "demo-model", tokenizer, facts, read_taught(DEMO_DATA / "taught.tsv"))
+    return train_portably(work / "demo-model", tokenizer, facts, read_taught(DEMO_DATA / "taught.tsv"))
+
+
+def _lrp2(warehouse: str, model: str, runner: TaskRunner) -> list[str]:
+    """LRP2 on the demo: language vectors from the demo's own segments, the layer search, and a probe with the
+    projection (full-match, with neurons, beside the baseline)."""
+    from tracer.stages.langvec import LangvecConfig, LangvecStage
+    from tracer.stages.lrp2_search import SearchConfig, SearchStage
+    from tracer.stages.probe import ProbeStage
+
+    i, j = LRP2_LAYERS
+    probe = ProbeConfig(
+        model=model, warehouse=warehouse, protocol=[FULL_MATCH], neurons=True, top_k=TOP_K, spark_tasks=1,
+        lrp2=f"{i},{j}",
+    )  # fmt: skip
+    return [
+        LangvecStage(LangvecConfig(model=model, warehouse=warehouse, samples=200), runner).run().message,
+        SearchStage(SearchConfig(model=model, warehouse=warehouse), runner).run().message,
+        ProbeStage(probe, runner).run().message,
+    ]
 
 
 def run_demo(warehouse: str, master: str | None = None, work: str | None = None) -> str:
@@ -138,9 +163,12 @@ def run_demo(warehouse: str, master: str | None = None, work: str | None = None)
         )  # fmt: skip
         out = ProbeStage(probe, runner).run()
         lines += [out.message, out.details] if rules == DEFAULT_RULES else [out.message]
+    lines += _lrp2(warehouse, str(model), runner)
     for rules in RULE_SETS:
         classify = ClassifyConfig(warehouse=warehouse, model=str(model), rules=rules)
         lines.append(ClassifyStage(classify, runner).run().message)
+    classify = ClassifyConfig(warehouse=warehouse, model=str(model), intervention=LRP2_INTERVENTION)
+    lines.append(ClassifyStage(classify, runner).run().message)
     lines.append(run_report(ReportConfig(warehouse=warehouse, out=str(root / "report"))))
     lines.append(
         f"tables written under {warehouse}: " + ", ".join(sorted(t.name for t in Warehouse(warehouse).tables()))

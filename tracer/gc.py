@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from schemas.tables import (
     FACT_CLASSES,
     FACT_PRESENCE,
+    INTERVENTION_EFFECTS,
     LANGUAGE_PAIRS,
     LANGUAGE_STATS,
     PAGES,
@@ -77,7 +78,9 @@ def _partitions(wh: Warehouse, dropped: list[tuple[str, str]]) -> list[tuple[Tab
             if (v["stage"] in ("extract", "segment") and owner == wiki) or (v["stage"] == "trace" and owner == lang):
                 found.append((QUARANTINE, v))
     for dump in sorted({d for _, d in dropped} - kept_dumps):
-        found += [(t, v) for t in (LANGUAGE_STATS, LANGUAGE_PAIRS) for v in wh.partitions(t, dump=dump)]
+        found += [
+            (t, v) for t in (LANGUAGE_STATS, LANGUAGE_PAIRS, INTERVENTION_EFFECTS) for v in wh.partitions(t, dump=dump)
+        ]
     return found
 
 

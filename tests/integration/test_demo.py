@@ -1,12 +1,17 @@
 """``factrace demo``: the bundled sample runs through every stage, deterministically."""
 
+from collections import Counter
+
 import pytest
 
 from schemas import (
     FACT_CLASSES,
     FACT_PRESENCE,
     FACTS,
+    INTERVENTION_EFFECTS,
     LANGUAGE_STATS,
+    LANGUAGE_VECTORS,
+    LRP2_SEARCH,
     NEURONS,
     PAGES,
     PREDICTIONS,
@@ -23,6 +28,10 @@ from tracer.warehouse import Warehouse
 pytestmark = [pytest.mark.spark, pytest.mark.probing]
 
 
+def probed(row: dict) -> tuple:
+    return row["rules"], row["protocol"], row["intervention"], row["lang"]
+
+
 def contents(wh: Warehouse) -> dict:
     def rows(table):
         return sorted(wh.read(table).to_pylist(), key=lambda r: (r.get("wiki", ""), r["page_id"], r.get("seg_no", 0)))
@@ -34,14 +43,13 @@ def contents(wh: Warehouse) -> dict:
         "quarantine": wh.read(QUARANTINE).num_rows,
         "facts": wh.read(FACTS).num_rows,
         "presence": presence,
-        "predictions": sorted(
-            wh.read(PREDICTIONS).to_pylist(), key=lambda r: (r["rules"], r["protocol"], r["lang"], r["uuid"])
-        ),
-        "neurons": sorted(
-            wh.read(NEURONS).to_pylist(), key=lambda r: (r["rules"], r["protocol"], r["lang"], r["uuid"])
-        ),
-        "classes": sorted(wh.read(FACT_CLASSES).to_pylist(), key=lambda r: (r["rules"], r["lang"], r["uuid"])),
-        "stats": sorted(wh.read(LANGUAGE_STATS).to_pylist(), key=lambda r: (r["rules"], r["lang"])),
+        "predictions": sorted(wh.read(PREDICTIONS).to_pylist(), key=lambda r: (*probed(r), r["uuid"])),
+        "neurons": sorted(wh.read(NEURONS).to_pylist(), key=lambda r: (*probed(r), r["uuid"])),
+        "classes": sorted(wh.read(FACT_CLASSES).to_pylist(), key=lambda r: (*probed(r), r["uuid"])),
+        "stats": sorted(wh.read(LANGUAGE_STATS).to_pylist(), key=probed),
+        "vectors": sorted(wh.read(LANGUAGE_VECTORS).to_pylist(), key=lambda r: (r["lang"], r["layer"])),
+        "search": sorted(wh.read(LRP2_SEARCH).to_pylist(), key=lambda r: (r["lang"], r["intervention"])),
+        "effects": sorted(wh.read(INTERVENTION_EFFECTS).to_pylist(), key=lambda r: tuple(map(str, r.values()))),
     }
 
 
@@ -49,7 +57,9 @@ def test_demo_runs_and_reruns_identically(spark, tmp_path, capsys):
     summary = run_demo(str(tmp_path / "demo"))
     assert "extract: 13 pages written" in summary and "segment: 13 pages ->" in summary
     runs = Warehouse(tmp_path / "demo").read(RUNS).to_pylist()
-    assert {r["stage"] for r in runs} == {"extract", "segment", "facts", "trace", "probe", "classify"}
+    assert {r["stage"] for r in runs} == {
+        "extract", "segment", "facts", "trace", "probe", "classify", "langvec", "lrp2-search"
+    }  # fmt: skip
     assert all(reconciles(r) for r in runs), [r["message"] for r in runs if not reconciles(r)]
     first = contents(Warehouse(tmp_path / "demo"))
     titles = {(r["wiki"], r["title"]) for r in first["pages"]}
@@ -67,16 +77,19 @@ def test_demo_runs_and_reruns_identically(spark, tmp_path, capsys):
     # 英国/伦敦 (simplified labels) against the traditional 倫敦 article: only text mode converts scripts
     assert present[("text", "zh", "demo-p36-uk")] and present[("tokens", "zh", "demo-p36-uk")] is False
     assert "trace (fact-cl): 72 facts" in summary
-    assert len(first["predictions"]) == 3 * 72 and "P@1 full-match" in summary and "candidates" in summary
-    assert {(r["rules"], r["protocol"]) for r in first["predictions"]} == {
-        ("default", "full-match"), ("default", "candidates"), ("fact-cl", "full-match")
+    assert len(first["predictions"]) == 4 * 72 and "P@1 full-match" in summary and "candidates" in summary
+    assert {(r["rules"], r["protocol"], r["intervention"]) for r in first["predictions"]} == {
+        ("default", "full-match", "none"), ("default", "candidates", "none"), ("fact-cl", "full-match", "none"),
+        ("default", "full-match", "lrp2_1_2"),
     }  # fmt: skip
-    check_classes([r for r in first["classes"] if r["rules"] == "default"])
+    check_classes([r for r in first["classes"] if r["rules"] == "default" and r["intervention"] == "none"])
+    check_lrp2(first)
     assert "classify: model demo-model-" in summary
     assert "(full-match, rules fact-cl; presence: fact-cl, tokenizer demo-tokenizer-" in summary
     page = (tmp_path / "demo" / "report" / "report.html").read_text()
     assert page.count("<img ") == 7 and "data-empty" not in page  # every figure has something to show
     assert "<h2>The paper's tables and figures</h2>" in page and "P@1 % (fact-cl)" in page  # both rule sets
+    assert "<h2>LRP2</h2>" in page and "What LRP2 gained and lost, joined with tracing" in page
     assert f"{(tmp_path / 'demo' / 'report' / 'report.html').resolve()}" in summary
     check_shown("demo", "$ make demo\n...\n" + summary, {str(tmp_path / "demo"): "demo-warehouse"})
     run_demo(str(tmp_path / "demo"))
@@ -89,6 +102,32 @@ def test_demo_runs_and_reruns_identically(spark, tmp_path, capsys):
     assert ", full-match -> " in capsys.readouterr().out
     assert main(["report", "--warehouse", wh, "--out", str(tmp_path / "r"), "--protocol", "candidates"]) == 0
     assert (tmp_path / "r" / "csv" / "patterns.csv").exists()
+
+
+def check_lrp2(first: dict) -> None:
+    """LRP2 on the demo: vectors of every wiki's language at the embeddings and both layers, the one layer pair of a
+    two-layer model searched, English untouched, and what the projection changed counted against the baseline."""
+    assert {(r["lang"], r["layer"]) for r in first["vectors"]} == {
+        (lang, layer) for lang in ("de", "en", "ja", "zh") for layer in (0, 1, 2)
+    }  # fmt: skip
+    assert all(r["sentences"] > 0 for r in first["vectors"])
+    searched = {(r["lang"], r["intervention"]) for r in first["search"]}
+    assert searched == {("en", "none")} | {(lang, i) for lang in ("de", "ja", "zh") for i in ("none", "lrp2_1_2")}
+    assert sorted(r["lang"] for r in first["search"] if r["chosen"]) == ["de", "en", "ja", "zh"]
+    full = [r for r in first["predictions"] if (r["protocol"], r["rules"]) == ("full-match", "default")]
+    by = {(r["intervention"], r["lang"], r["uuid"]): r for r in full}
+    english = [k for k in by if k[:2] == ("none", "en")]
+    assert all(by[k]["predicted_ids"] == by[("lrp2_1_2", "en", k[2])]["predicted_ids"] for k in english)
+    classes = {(r["intervention"], r["lang"], r["uuid"]): r for r in first["classes"] if r["rules"] == "default"}
+    flips = Counter(
+        ("gained" if r["correct"] else "lost", lang)
+        for (intervention, lang, uuid), r in classes.items()
+        if intervention == "lrp2_1_2" and r["correct"] != classes[("none", lang, uuid)]["correct"]
+    )
+    counted = Counter()
+    for r in first["effects"]:
+        counted[(r["change"], r["lang"])] += r["facts"]
+    assert counted == flips and not any(lang == "en" for _, lang in counted)
 
 
 def check_classes(rows: list[dict]) -> None:

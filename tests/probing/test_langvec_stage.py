@@ -187,3 +187,21 @@ def test_the_layer_search_writes_every_pair_and_one_chosen(tiny_bert, with_facts
     assert sorted(again, key=lambda r: (r["lang"], r["intervention"])) == sorted(
         rows, key=lambda r: (r["lang"], r["intervention"])
     )
+
+
+@pytest.mark.spark
+def test_the_layer_search_through_spark_gives_the_same_rows(tiny_bert, with_facts, tmp_path, spark):
+    from schemas import LRP2_SEARCH
+    from tracer.spark.runner import SparkRunner
+    from tracer.stages.lrp2_search import SearchConfig, SearchStage
+
+    langvec(tiny_bert, with_facts, langs=["en", "de"])
+    shutil.copytree(with_facts, tmp_path / "spark")
+    for wh, runner, spark_tasks in ((with_facts, LocalRunner(), False), (tmp_path / "spark", SparkRunner(spark), True)):
+        config = SearchConfig(model=str(tiny_bert), warehouse=str(wh), model_id="tiny", spark=spark_tasks)
+        SearchStage(config, runner).run()
+    local, through_spark = (
+        sorted(Warehouse(str(wh)).read(LRP2_SEARCH).to_pylist(), key=lambda r: (r["lang"], r["intervention"]))
+        for wh in (with_facts, tmp_path / "spark")
+    )
+    assert through_spark == local and len(local) == 3

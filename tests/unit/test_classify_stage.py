@@ -116,3 +116,42 @@ def test_a_saved_model_tokenizer_matches_its_training_tokenizer():
     saved = {**base, "post_processor": {"type": "TemplateProcessing"}, "padding": None, "decoder": {"type": "x"}}
     assert same_encoding(json.dumps(base), json.dumps(saved))
     assert not same_encoding(json.dumps(base), json.dumps({**base, "model": {"vocab": {"a": 0, "b": 1}}}))
+
+
+def _intervene(wh: Warehouse, name: str, flips: dict[tuple[str, str], bool]) -> None:
+    """The baseline's predictions and neurons copied under intervention ``name``, with ``flips`` (lang, uuid) →
+    correct applied."""
+    import pyarrow as pa
+
+    from schemas.tables import NEURONS, PREDICTIONS
+
+    for values in wh.partitions(PREDICTIONS, intervention="none", rules="default"):
+        rows = wh.read(PREDICTIONS, **values).to_pylist()
+        for row in rows:
+            row["correct"] = flips.get((values["lang"], row["uuid"]), row["correct"])
+        target = {**values, "intervention": name}
+        wh.put(PREDICTIONS, target, pa.Table.from_pylist(rows).select(PREDICTIONS.column_names))
+        neurons = wh.read(NEURONS, **values)
+        if neurons.num_rows:
+            wh.put(NEURONS, target, neurons.select(NEURONS.column_names))
+
+
+def test_an_intervention_counts_what_it_gained_and_lost_against_the_baseline(warehouse):
+    from schemas.tables import INTERVENTION_EFFECTS
+
+    _intervene(warehouse, "lrp2_1_2", {("ja", "f3"): True, ("ja", "f2"): False})
+    with pytest.raises(InputNotFound, match=r"not classified for 20260101/en.*factrace classify --model"):
+        classify(warehouse, intervention="lrp2_1_2")
+    classify(warehouse)
+    classify(warehouse, intervention="lrp2_1_2")
+    effects = warehouse.read(INTERVENTION_EFFECTS).to_pylist()
+    assert {r["intervention"] for r in effects} == {"lrp2_1_2"}
+    cells = sorted(
+        (r["lang"], r["change"], r["presence"], r["pattern"], r["known_in_english"], r["facts"]) for r in effects
+    )
+    assert cells == [
+        ("ja", "gained", "untraced", "undecided", True, 1),  # f3: ja has no presence for it; English knows it
+        ("ja", "lost", "present", "language-independent", True, 1),  # f2: correct and present in the baseline
+    ]
+    classify(warehouse, intervention="lrp2_1_2")
+    assert warehouse.read(INTERVENTION_EFFECTS).to_pylist() == effects

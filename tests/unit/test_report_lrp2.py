@@ -7,10 +7,11 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from schemas import FACT_CLASSES, LRP2_SEARCH, NEURONS
+from schemas import FACT_CLASSES, INTERVENTION_EFFECTS, LRP2_SEARCH, NEURONS
 from schemas.arrow import arrow_schema
+from tracer.classify.effects import intervention_effects
 from tracer.report.build import render_lrp2
-from tracer.report.lrp2 import INDO_EUROPEAN, lrp2_section, resource_levels, transferability
+from tracer.report.lrp2 import INDO_EUROPEAN, effects_summary, lrp2_section, resource_levels, transferability
 from tracer.warehouse import Warehouse
 
 
@@ -41,8 +42,14 @@ def test_the_section_per_language_and_group_beside_the_paper(shared_data, tmp_pa
     wh.put(LRP2_SEARCH, {"model": "m", "lang": "de"}, pa.Table.from_pylist(de, schema))
     reference = shared_data / "reference"
     values = {"dump": "d1", "model": "m", "protocol": "full-match", "intervention": "none", "rules": "default"}
-    classes = [_class("a", True, True, "transferred"), _class("b", False, False, None), _class("c", False, None, None)]
-    wh.put(FACT_CLASSES, {**values, "lang": "de"}, pa.Table.from_pylist(classes, arrow_schema(FACT_CLASSES)))
+    effects = [  # b became correct under LRP2: absent from the German corpus, known in English; c was lost
+        {"lang": "de", "change": "gained", "presence": "absent", "pattern": "transferred", "known_in_english": True,
+         "facts": 1},
+        {"lang": "de", "change": "lost", "presence": "present", "pattern": "shared", "known_in_english": False,
+         "facts": 2},
+    ]  # fmt: skip
+    where = {**values, "intervention": "lrp2_1_2"}
+    wh.put(INTERVENTION_EFFECTS, where, pa.Table.from_pylist(effects, arrow_schema(INTERVENTION_EFFECTS)))
     neurons = {("en", "none"): {"a": [1, 2, 3], "b": [4, 5]}, ("de", "none"): {"a": [1, 2]},
                ("de", "lrp2_1_2"): {"a": [1, 2, 3], "b": [4, 5, 6]}}  # fmt: skip
     for (lang, intervention), facts in neurons.items():
@@ -67,31 +74,40 @@ def test_the_section_per_language_and_group_beside_the_paper(shared_data, tmp_pa
     html = render_lrp2(section, tmp_path / "csv")
     assert "<h2>LRP2</h2>" in html and "mBERT+LRP2 (paper, retrieval_acc)" in html and "this model, LRP2" in html
     assert (tmp_path / "csv" / "lrp2.csv").read_text().splitlines()[1].startswith('de,4,0.25,0.5,"1,2"')
-    [gains] = section.gains  # b became correct: absent from the German corpus, known in English
-    assert (gains["gained"], gains["gained_absent"], gains["gained_absent_known_in_english"], gains["lost"]) == (
-        1,
-        1,
-        1,
-        0,
-    )
+    [gains] = section.gains
+    assert (gains["intervention"], gains["gained"], gains["gained_absent"]) == ("lrp2_1_2", 1, 1)
+    assert gains["gained_absent_known_in_english"] == 1
+    assert (gains["lost"], gains["lost_shared"], gains["lost_transferred"]) == (2, 2, 0)
     assert "absent, known in English" in html and (tmp_path / "csv" / "lrp2_gains.csv").exists()
     assert lrp2_section(wh, {**values, "model": "other-model"}, reference) is None
 
 
-def _class(uuid: str, correct: bool, present: bool | None, pattern: str | None) -> dict:
-    """A ``fact_classes`` row: every column at a neutral value but the four that matter here."""
-    row = {field.name: _neutral(field) for field in arrow_schema(FACT_CLASSES)}
-    return row | {"uuid": uuid, "correct": correct, "present": present, "pattern": pattern}
+def test_effects_count_gains_by_presence_and_losses_by_baseline_pattern():
+    baseline = _classes({"a": (True, True, "transferred"), "b": (False, False, None), "c": (True, None, None),
+                         "d": (False, True, None), "e": (True, True, "shared")})  # fmt: skip
+    changed = _classes({"a": (False, True, None), "b": (True, False, "transferred"), "c": (False, None, None),
+                        "d": (True, True, "language-independent"), "e": (True, True, "shared"),
+                        "new": (True, True, "shared")})  # fmt: skip
+    rows = intervention_effects("de", baseline, changed, english_correct={"b", "c"})
+    cells = [(r["change"], r["presence"], r["pattern"], r["known_in_english"], r["facts"]) for r in rows]
+    assert cells == [
+        ("gained", "absent", "transferred", True, 1),
+        ("gained", "present", "language-independent", False, 1),
+        ("lost", "present", "transferred", False, 1),
+        ("lost", "untraced", "undecided", True, 1),
+    ]  # e unchanged, "new" probed on one side only: neither counted
+    [summary] = effects_summary([{**r, "intervention": "lrp2_1_2"} for r in rows])
+    assert (summary["gained"], summary["gained_absent_known_in_english"], summary["gained_present"]) == (2, 1, 1)
+    assert (summary["lost"], summary["lost_transferred"], summary["lost_undecided"]) == (2, 1, 1)
 
 
-def test_losses_are_counted_by_their_baseline_pattern():
-    from tracer.report.lrp2 import gains_and_losses
-
-    classes = {"a": (True, "transferred"), "b": (False, "shared"), "c": (None, None)}
-    row = gains_and_losses("de", {"a", "b"}, {"c"}, {"c"}, classes)
-    assert (row["gained"], row["gained_untraced"], row["lost"], row["lost_transferred"], row["lost_shared"]) == (
-        1, 1, 2, 1, 1
-    )  # fmt: skip
+def _classes(rows: dict[str, tuple[bool, bool | None, str | None]]) -> pa.Table:
+    """``fact_classes`` rows: every column at a neutral value but the four that matter here."""
+    neutral = {field.name: _neutral(field) for field in arrow_schema(FACT_CLASSES)}
+    return pa.Table.from_pylist(
+        [neutral | {"uuid": u, "correct": c, "present": p, "pattern": t} for u, (c, p, t) in rows.items()],
+        arrow_schema(FACT_CLASSES),
+    )
 
 
 def _neutral(field: pa.Field) -> object:

@@ -33,7 +33,7 @@ def test_arrow_schema_carries_types_and_version():
 
 
 def test_unknown_table_lists_known_ones():
-    with pytest.raises(KeyError, match="known tables: fact_classes, fact_presence, facts, language_pairs"):
+    with pytest.raises(KeyError, match="known tables: fact_classes, fact_presence, facts, intervention_effects, "):
         table("nope")
 
 

@@ -37,7 +37,7 @@ def rows(table: Table, keys: list[int]) -> pa.Table:
         row = {}
         for column in table.columns:
             value = SAMPLES[column.type]
-            if column.name in table.key:
+            if column.name in table.key and column.type != "bool":  # a bool key column keeps its constant
                 value = str(k) if column.type == "string" else k
             row[column.name] = value
         out.append(row)

@@ -8,7 +8,6 @@ import logging
 from pathlib import Path
 
 from tracer.classify.absent import ABSENT_TYPES
-from tracer.classify.patterns import PATTERNS
 from tracer.classify.stats import correlations
 from tracer.errors import InputNotFound, StorageError
 from tracer.report import figures
@@ -231,18 +230,19 @@ def render_lrp2(section: Lrp2Section, csv_dir: Path) -> str:
     gains = ""
     if section.gains:
         write_csv(csv_dir / "lrp2_gains.csv", section.gains)
-        lost = [f"lost_{p.replace('-', '_')}" for p in PATTERNS]
+        lost = [c for c in section.gains[0] if c.startswith("lost_")]
         intro = (
-            "<h3>What LRP2 gained and lost, joined with tracing</h3><p>Facts of the test half correct under LRP2 and "
-            "not in the baseline, by presence in the language's own corpus (this report's dump), and those absent "
+            "<h3>What LRP2 gained and lost, joined with tracing</h3><p>From <code>intervention_effects</code> "
+            "(<code>factrace classify --intervention lrp2_i_j</code>), over every probed fact of this dump: facts "
+            "correct under LRP2 and wrong in the baseline, by presence in the language's own corpus, and those absent "
             "from it that English already knew; facts LRP2 lost, by their baseline pattern.</p>"
         )
         gains = intro + table(
-            ["lang", "gained", "present", "absent", "untraced", "absent, known in English", "lost",
+            ["intervention", "lang", "gained", "present", "absent", "untraced", "absent, known in English", "lost",
              *(c.removeprefix("lost_").replace("_", " ") for c in lost)],
-            [[g["lang"], g["gained"], g["gained_present"], g["gained_absent"], g["gained_untraced"],
+            [[g["intervention"], g["lang"], g["gained"], g["gained_present"], g["gained_absent"], g["gained_untraced"],
               g["gained_absent_known_in_english"], g["lost"], *(g[c] for c in lost)] for g in section.gains],
-            [False] + [True] * (6 + len(lost)),
+            [False, False] + [True] * (6 + len(lost)),
             row_langs=[g["lang"] for g in section.gains],
         )  # fmt: skip
     return (

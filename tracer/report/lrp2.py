@@ -15,8 +15,9 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemas.tables import FACT_CLASSES, LRP2_SEARCH, NEURONS
-from schemas.values import FULL_MATCH, NO_INTERVENTION
+from schemas.tables import INTERVENTION_EFFECTS, LRP2_SEARCH, NEURONS
+from schemas.values import NO_INTERVENTION
+from tracer.classify.effects import GAINED, UNDECIDED
 from tracer.classify.patterns import PATTERNS
 from tracer.warehouse import Warehouse
 
@@ -61,31 +62,31 @@ class Lrp2Section:
     languages: list[dict]  # per language: accuracies, transferability, pairs
     groups: list[dict]  # per group: mean baseline and LRP2 accuracy and transferability
     table1: list[dict] = field(default_factory=list)  # the paper's Table 1 rows
-    gains: list[dict] = field(default_factory=list)  # per language: what LRP2 gained and lost, by presence and pattern
+    gains: list[dict] = field(
+        default_factory=list
+    )  # per intervention and language: gained and lost, joined with tracing
 
 
-def gains_and_losses(
-    lang: str, baseline: set[str], lrp2: set[str], english: set[str], classes: dict[str, tuple[bool | None, str | None]]
-) -> dict:
-    """The test-half facts LRP2 made correct (by presence in the language's corpus, and whether English knows them
-    already) and those it made wrong (by their baseline pattern). ``classes``: uuid → (present, pattern) from the
-    baseline's ``fact_classes``."""
-    gained, lost = sorted(lrp2 - baseline), sorted(baseline - lrp2)
-    present = [classes.get(u, (None, None))[0] for u in gained]
-    row = {
-        "lang": lang,
-        "gained": len(gained),
-        "gained_present": present.count(True),
-        "gained_absent": present.count(False),
-        "gained_untraced": present.count(None),
-        "gained_absent_known_in_english": sum(
-            1 for u, p in zip(gained, present, strict=True) if p is False and u in english
-        ),
-        "lost": len(lost),
-    }
-    for pattern in PATTERNS:
-        row[f"lost_{pattern.replace('-', '_')}"] = sum(1 for u in lost if classes.get(u, (None, None))[1] == pattern)
-    return row
+def effects_summary(rows: list[dict]) -> list[dict]:
+    """Per (intervention, language), from ``intervention_effects`` rows: the facts it made correct, by presence in
+    the language's corpus, and those absent from it that English knows; the facts it made wrong, by their
+    baseline pattern."""
+    out: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        row = out.setdefault((r["intervention"], r["lang"]), {
+            "intervention": r["intervention"], "lang": r["lang"], "gained": 0, "gained_present": 0,
+            "gained_absent": 0, "gained_untraced": 0, "gained_absent_known_in_english": 0, "lost": 0,
+            **{f"lost_{p.replace('-', '_')}": 0 for p in (*PATTERNS, UNDECIDED)},
+        })  # fmt: skip
+        n = r["facts"]
+        if r["change"] == GAINED:
+            row["gained"] += n
+            row[f"gained_{r['presence']}"] += n
+            row["gained_absent_known_in_english"] += n if r["presence"] == "absent" and r["known_in_english"] else 0
+        else:
+            row["lost"] += n
+            row[f"lost_{r['pattern'].replace('-', '_')}"] += n
+    return [out[k] for k in sorted(out)]
 
 
 def _accuracy(row: dict) -> float:
@@ -93,8 +94,8 @@ def _accuracy(row: dict) -> float:
 
 
 def lrp2_section(wh: Warehouse, values: dict[str, str], reference_dir: Path | None) -> Lrp2Section | None:
-    """The section for the slice's model, or None when it has no ``lrp2_search`` rows. Under full-match, the gains
-    are joined with the slice's baseline classes (its dump's presence and patterns)."""
+    """The section for the slice's model, or None when it has no ``lrp2_search`` rows. The gains are those
+    ``classify --intervention lrp2_<i>_<j>`` counted for the slice's dump, protocol and rules."""
     model = values["model"]
     rows = wh.read(LRP2_SEARCH, model=model).to_pylist()
     if not rows:
@@ -106,17 +107,13 @@ def lrp2_section(wh: Warehouse, values: dict[str, str], reference_dir: Path | No
     english_set = set(english["test_correct_uuids"] or []) if english else set()
     optimal = {r["lang"]: f"{r['lirp_layer']},{r['lsrp_layer']}" for r in _reference_rows(reference_dir, OPTIMAL_FILE)}
     levels = resource_levels(reference_dir)
-    languages, gains = [], []
+    languages = []
     for lang, found in sorted(by_lang.items()):
         if lang == "en":
             continue
         base = found[NO_INTERVENTION]
         chosen = next(r for r in found.values() if r["chosen"])
         oracle = next(r for r in found.values() if r["oracle"])
-        if values["protocol"] == FULL_MATCH:
-            classes = _baseline_classes(wh, {**values, "lang": lang, "intervention": NO_INTERVENTION})
-            before, after = set(base["test_correct_uuids"] or []), set(chosen["test_correct_uuids"] or [])
-            gains.append(gains_and_losses(lang, before, after, english_set, classes))
         pair = f"lrp2_{chosen['lirp']}_{chosen['lsrp']}"
         overlap_before, shared_before = neuron_overlap(wh, values, lang, NO_INTERVENTION)
         overlap_after, shared_after = neuron_overlap(wh, values, lang, pair)
@@ -156,6 +153,8 @@ def lrp2_section(wh: Warehouse, values: dict[str, str], reference_dir: Path | No
             "baseline_trans": _mean(trans),
             "lrp2_trans": _mean(trans_lrp2),
         })  # fmt: skip
+    slice_keys = {k: values[k] for k in ("dump", "model", "protocol", "rules")}
+    gains = effects_summary(wh.read(INTERVENTION_EFFECTS, **slice_keys).to_pylist())
     return Lrp2Section(languages, groups, _reference_rows(reference_dir, TABLE1_FILE), gains)
 
 
@@ -177,12 +176,6 @@ def neuron_overlap(wh: Warehouse, values: dict[str, str], lang: str, interventio
         return None, 0
     jaccards = [len(english[u] & own[u]) / len(english[u] | own[u]) for u in shared if english[u] | own[u]]
     return (sum(jaccards) / len(jaccards) if jaccards else None), len(shared)  # fmt: skip
-
-
-def _baseline_classes(wh: Warehouse, values: dict[str, str]) -> dict[str, tuple[bool | None, str | None]]:
-    """uuid → (present, pattern) of one language's baseline ``fact_classes`` (empty when not classified)."""
-    table = wh.read(FACT_CLASSES, ["uuid", "present", "pattern"], **values)
-    return {r["uuid"]: (r["present"], r["pattern"]) for r in table.to_pylist()}
 
 
 def _mean(values: list[float]) -> float | None:

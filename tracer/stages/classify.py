@@ -25,15 +25,17 @@ from schemas.tables import (
     FACT_CLASSES,
     FACT_PRESENCE,
     FACTS,
+    INTERVENTION_EFFECTS,
     LANGUAGE_PAIRS,
     LANGUAGE_STATS,
     NEURONS,
     PREDICTIONS,
     QUARANTINE,
 )
-from schemas.values import FULL_MATCH, PROTOCOLS
+from schemas.values import FULL_MATCH, NO_INTERVENTION, PROTOCOLS
 from tracer import storage
 from tracer.classify.absent import DEFAULT, FACT_CL, NAMING_CUE_RELATIONS, RULES
+from tracer.classify.effects import intervention_effects
 from tracer.classify.inputs import corpus_size
 from tracer.classify.label_tokens import gold_length, stored_tokenizer
 from tracer.classify.neuron_sets import NeuronSets
@@ -54,6 +56,7 @@ from tracer.warehouse import Warehouse, partition_path, write_table
 log = logging.getLogger("factrace.classify")
 STAGE = "classify"
 SIMILARITY = "_similarity"
+ENGLISH = "en"  # an intervention's gains count the facts English's baseline knows
 
 
 @dataclass
@@ -167,7 +170,12 @@ def classify_task(task: ClassifyTask) -> ClassifyDone:
     lengths = [gold_length(tokenize(label)) for label in objects.to_pylist()]
     corpus = corpus_size(wh, task.dump, lang, task.presence_tokenizer if task.traced else None)
     row = language_row(lang, classes, corpus, float(np.mean(lengths)) if lengths else 0.0)
-    return ClassifyDone(task.dump, lang, row, missing, task.source)
+    effects = []
+    if task.baseline_class_files:
+        english = _read(task.english_prediction_files, ["uuid", "correct"])
+        known = set(english.filter(pc.field("correct")).column("uuid").to_pylist()) if english else set()
+        effects = intervention_effects(lang, _read(task.baseline_class_files), classes, known)
+    return ClassifyDone(task.dump, lang, row, missing, task.source, effects)
 
 
 class ClassifyStage(Stage):
@@ -197,12 +205,33 @@ class ClassifyStage(Stage):
             )
         presence_tokenizer = self._presence_tokenizer(tokenizer_file)
         dumps = self._dumps(presence_tokenizer)
+        self._check_baseline(model, langs, dumps)
         parameters = {**dataclasses.asdict(cfg), "model_id": model, "presence_tokenizer": presence_tokenizer}
         run = self.start_run(STAGE, parameters)
         try:
             return self._classify(run, model, tokenizer_file, langs, presence_tokenizer, dumps)
         finally:
             wh.discard_staging(run.run_id)
+
+    def _check_baseline(self, model: str, langs: list[str], dumps: list[str]) -> None:
+        """An intervention's effects are counted against the baseline's classes, so those must exist."""
+        cfg, wh = self.config, self.warehouse
+        if cfg.intervention == NO_INTERVENTION:
+            return
+        baseline = {**self.probe_values(model), "intervention": NO_INTERVENTION}
+        missing = [
+            f"{dump}/{lang}"
+            for dump in dumps
+            for lang in langs
+            if not wh.files(FACT_CLASSES, {**baseline, "dump": dump, "lang": lang})
+        ]
+        if missing:
+            rules = f" --rules {cfg.rules}" if cfg.rules != DEFAULT else ""
+            raise InputNotFound(
+                f"--intervention {cfg.intervention} is compared with the baseline, which is not classified for "
+                f"{', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}: run 'factrace classify "
+                f"--model {cfg.model} --protocol {cfg.protocol}{rules}' first"
+            )
 
     def _model(self) -> tuple[str, str]:
         """The model id and the tokenizer file its labels are tokenized with."""
@@ -299,6 +328,8 @@ class ClassifyStage(Stage):
                 presence = {"dump": dump, "lang": lang, "match_mode": cfg.match_mode, "tokenizer": presence_tokenizer}
                 presence_files = wh.files(FACT_PRESENCE, presence) if presence_tokenizer else []
                 out = {"dump": dump, **probe, "lang": lang}
+                baseline = {**out, "intervention": NO_INTERVENTION}
+                intervened = cfg.intervention != NO_INTERVENTION
                 tasks.append(
                     ClassifyTask(
                         warehouse=wh.root,
@@ -316,6 +347,12 @@ class ClassifyStage(Stage):
                         rules=cfg.rules,
                         naming_cues=list(cfg.naming_cues),
                         classes_dir=wh.staged_partition(run.run_id, FACT_CLASSES, out),
+                        baseline_class_files=wh.files(FACT_CLASSES, baseline) if intervened else [],
+                        english_prediction_files=wh.files(
+                            PREDICTIONS, {**probe, "intervention": NO_INTERVENTION, "lang": ENGLISH}
+                        )
+                        if intervened
+                        else [],
                     )
                 )
         classified = self.runner.map(classify_task, tasks, "classify: patterns", Work("languages"))
@@ -340,8 +377,10 @@ class ClassifyStage(Stage):
         neuron_pairs = {(r.lang, other): v for r in similar for other, v in r.pairs.items()}
         pairs = pair_rows(probed_sets, correct_sets, neuron_pairs)
         by_dump: dict[str, list[dict]] = defaultdict(list)
+        effects: dict[str, list[dict]] = defaultdict(list)
         for result in classified:
             by_dump[result.dump].append(result.stats)
+            effects[result.dump] += result.effects
         quarantined: Counter = Counter()
         missing = [
             Quarantined(r.source, -1, "fact_missing", "predicted fact is no longer in facts: probe again", u)
@@ -356,13 +395,19 @@ class ClassifyStage(Stage):
         for dump in dumps:
             values = {"dump": dump, **probe}
             stats = sorted(by_dump[dump], key=lambda s: s["lang"])
-            for table, rows in ((LANGUAGE_STATS, stats), (LANGUAGE_PAIRS, pairs)):
+            tables = [(LANGUAGE_STATS, stats), (LANGUAGE_PAIRS, pairs)]
+            if self.config.intervention != NO_INTERVENTION:
+                tables.append((INTERVENTION_EFFECTS, sorted(effects[dump], key=lambda r: r["lang"])))
+            for table, rows in tables:
                 path = storage.join(wh.staged_partition(run.run_id, table, values), "part-00000.parquet")
                 write_table(path, pa.Table.from_pylist(rows, schema=arrow_schema(table)))
         wh.check_staged(run.run_id)
         published = [{"dump": dump, **probe, "lang": lang} for dump in dumps for lang in langs]
         replaced = [(FACT_CLASSES, values) for values in published]
-        for table in (LANGUAGE_STATS, LANGUAGE_PAIRS):
+        stats_tables = [LANGUAGE_STATS, LANGUAGE_PAIRS]
+        if self.config.intervention != NO_INTERVENTION:
+            stats_tables.append(INTERVENTION_EFFECTS)
+        for table in stats_tables:
             replaced += [(table, {"dump": dump, **probe}) for dump in dumps]
         wh.publish(run.run_id, [*replaced, (QUARANTINE, scope)])
         return self._finish(run, model, dumps, by_dump, similar, quarantined, published, correct_sets)

@@ -204,6 +204,8 @@ class ClassifyTask:
     rules: str
     naming_cues: list[str]
     classes_dir: str
+    baseline_class_files: list[str]  # under an intervention: the baseline's fact_classes, to count what changed
+    english_prediction_files: list[str]  # ... and English's baseline predictions (which facts English knows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +215,7 @@ class ClassifyDone:
     stats: dict[str, Any]  # the language's ``language_stats`` row
     missing: list[str]  # predicted uuids no longer in facts
     source: str
+    effects: list[dict[str, Any]]  # under an intervention: the language's ``intervention_effects`` rows
 
 
 # probe: one task per group of languages (one model load each)
