@@ -59,6 +59,11 @@ def measure(spec: str, pages: list[Page]) -> dict:
     identical = all(
         [i for s in segs for i in s.token_ids] == enc.ids for segs, enc in zip(segmented, reference, strict=True)
     )
+    same_edges = all(  # every segment's char span is the tokenizer's own offsets at its first and last token
+        [(s.char_start, s.char_end) for s in segs]
+        == [(enc.offsets[i][0], enc.offsets[min(i + 512, len(enc.ids)) - 1][1]) for i in range(0, len(enc.ids), 512)]
+        for segs, enc in zip(segmented, reference, strict=True)
+    )
     enc = segmenter.encoder
     return {
         "tokenizer": loaded.tokenizer_id,
@@ -70,6 +75,7 @@ def measure(spec: str, pages: list[Page]) -> dict:
         "factrace_warm_cache_mb_s_core": round(mb / warm.seconds, 3),
         "warm_ratio": round(plain.seconds / warm.seconds, 2),
         "identical_ids": identical,
+        "identical_offsets": same_edges,
         "pages_on_fast_path": round(enc.pages_fast / max(1, enc.pages_fast + enc.pages_reference), 3),
         "word_cache_entries": len(enc.cache),
         "segments": sum(len(s) for s in segmented),

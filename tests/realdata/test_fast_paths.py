@@ -18,30 +18,55 @@ TRICKY = [
     "tab\tand\r\nnewline ﬁ ligature Ⅻ ｆｕｌｌ",
     "",
 ]
+# Where the fast path must prove or decline: short grapheme clusters and XLM-R's collapsed space runs.
+ADVERSARIAL = [
+    "cafe\u0301 and e\u0301te",  # a cluster the normalizer composes whole (é): declined
+    "\u0301 starts with a mark, ends with one a\u0301",
+    "a\u0301\u0302\u0303 seven bytes: never looked up whole",
+    "Đa\u0300 Na\u0306\u0303ng, Đà Nẵng",
+    "ﾊﾞｶ ﾊﾟﾝ halfwidth voiced marks",
+    "\u0e01\u0e33 Thai sara am, \u0915\u094d\u0937 a conjunct",
+    "\u0600\u0661\u0662 an Arabic number sign (Prepend) \u0600",
+    "zwj a\u200db 👨\u200d👩\u200d👧 ©\u200d© ☺\u200d\u0301",
+    "\r\u0301 CR then a mark, \r\n CRLF, lone \r",
+    "   runs   of  spaces   everywhere   ",
+    "x\u00a8y  z: an expansion with a space, and a run",
+    "\u00a0 \u00a0nbsp\u3000\u3000runs\u2003 \u2003",
+    "… ½  expansions  before … and after  runs",
+    "▁ ▁  marker ▁▁  runs",
+    "soft\u00adhyphen, zero\u200bwidth, \u200djoiner\u200c at\u200e the edges\u200b",  # WordPiece removes them
+    "\u200b\u200c",
+    "\u200b東京\u00ad,\u200dx \u200b",
+]
 
 
 @pytest.fixture(scope="module")
 def tokenizers(xlmr_tokenizer_path):
-    wordpiece = train_wordpiece(TRICKY * 5, vocab_size=500)
+    wordpiece = train_wordpiece((TRICKY + ADVERSARIAL) * 5, vocab_size=500)
     return {"xlm-r": load_stored(xlmr_tokenizer_path), "wordpiece": wordpiece}
 
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize("kind", ["xlm-r", "wordpiece"])
-@pytest.mark.parametrize("text", TRICKY)
+@pytest.mark.parametrize("text", TRICKY + ADVERSARIAL)
 def test_fast_path_equals_reference_and_tokenizer(tokenizers, kind, text):
     tok = tokenizers[kind]
     fast, reference = FastEncoder(tok), FastEncoder(tok, fast_path=False)
-    a, b = fast.encode(text), reference.encode(text)
-    assert a.ids == b.ids == tok.encode(text, add_special_tokens=False).ids
-    assert [a.offset(i) for i in range(len(a.ids))] == [b.offset(i) for i in range(len(b.ids))]
+    a, b, plain = fast.encode(text), reference.encode(text), tok.encode(text, add_special_tokens=False)
+    assert a.ids == b.ids == plain.ids
+    assert [a.offset(i) for i in range(len(a.ids))] == [tuple(o) for o in plain.offsets]
 
 
 @pytest.mark.shared_data
-def test_fast_path_takes_plain_pages_and_declines_short_clusters(tokenizers):
+def test_fast_path_proves_short_clusters_and_space_runs_and_declines_the_rest(tokenizers):
     enc = FastEncoder(tokenizers["xlm-r"])
-    for text in (TRICKY[0], TRICKY[1], TRICKY[3]):
-        enc.encode(text)
-    assert (enc.pages_fast, enc.pages_reference) == (3, 0)
-    enc.encode(TRICKY[2])
-    assert enc.pages_reference == 1
+    for text in (TRICKY[0], TRICKY[1], TRICKY[2], TRICKY[3], ADVERSARIAL[9], ADVERSARIAL[11]):
+        enc.encode(text)  # plain, expansions, a stress mark, CJK, space runs, nbsp runs
+    assert (enc.pages_fast, enc.pages_reference) == (6, 0)
+    enc.encode(ADVERSARIAL[0])  # é composed whole from e and a combining acute
+    enc.encode(ADVERSARIAL[10])  # ¨ normalizes to a space and a mark, next to a run of spaces
+    assert enc.pages_reference == 2
+    wordpiece = FastEncoder(tokenizers["wordpiece"])
+    for text in ADVERSARIAL[-3:]:
+        wordpiece.encode(text)  # the characters the normalizer removes are stripped, positions mapped back
+    assert (wordpiece.pages_fast, wordpiece.pages_reference) == (3, 0)  # one of nothing but them: no tokens

@@ -122,6 +122,9 @@ def test_segments_are_exactly_the_whole_page_ids(warehouse, xlmr_tokenizer_path,
         assert [i for s in segs for i in s["token_ids"]] == enc.ids, (page["dump"], page["page_id"])
         assert all(s["token_count"] == len(s["token_ids"]) <= 512 for s in segs)
         assert all(s["text"] == page["text"][s["char_start"] : s["char_end"]] for s in segs)
+        edges = [(s["char_start"], s["char_end"]) for s in segs]  # the tokenizer's own offsets at each cut
+        firsts = range(0, len(enc.ids), 512)
+        assert edges == [(enc.offsets[i][0], enc.offsets[min(i + 512, len(enc.ids)) - 1][1]) for i in firsts]
     assert result.run["records_out"] == len(pages)
 
 

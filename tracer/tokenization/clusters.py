@@ -1,9 +1,10 @@
-"""Which pages might hold a grapheme cluster shorter than 6 UTF-8 bytes.
+"""Which characters can make a grapheme cluster of several characters.
 
-SentencePiece's ``Precompiled`` normalizer looks such a cluster up whole (a base letter with a
-combining mark, say), so a page that may hold one cannot be normalized one character at a time.
-Every character is written as one letter (its UTF-8 length, capitals for characters that can
-extend a cluster, x–z for Prepend characters) and a small regex finds a risky pair.
+SentencePiece's ``Precompiled`` normalizer looks a cluster shorter than 6 UTF-8 bytes up whole (a
+base letter with a combining mark, say), so such a cluster may normalize otherwise than one
+character at a time. Every character is written as one letter: its UTF-8 length (a–d), capitals
+for characters that can extend a cluster, x–z for Prepend characters; ``fast_paths`` finds the
+clusters around the risky ones and checks them.
 """
 
 from __future__ import annotations
@@ -34,13 +35,12 @@ def char_class(codepoints: list[int]) -> str:
 
 # Every character is written as one letter: its UTF-8 length (a-d), or, for a character that can
 # extend a grapheme cluster, its length in capitals (R for a 1-byte one: CR), or x-z for a
-# Prepend character. A pair of letters that makes a cluster shorter than 6 bytes is a match.
+# Prepend character.
 _LENGTH_LETTER = {1: "a", 2: "b", 3: "c", 4: "d"}
 _RISKY_LETTER = {1: "R", 2: "B", 3: "C", 4: "D"}
 _PREPEND_LETTER = {2: "x", 3: "y", 4: "z"}
-SHORT_CLUSTER = re.compile(
-    "[abcBCRxy]B|[abBRx]C|[aR]D|x[abcBCRxy]|y[abBRx]|z[aR]|R",
-)
+EXTEND = frozenset(_RISKY_LETTER.values())
+PREPEND = frozenset(_PREPEND_LETTER.values())
 
 
 def cluster_letter(ch: str) -> str:

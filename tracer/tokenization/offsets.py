@@ -10,6 +10,7 @@ from tokenizers import Tokenizer
 
 WordEntry = list[int]  # the model's ids for one pre-tokenized word (never mutated)
 Span = tuple[int, int]
+TokenizeWords = Callable[[list[str]], list[WordEntry]]  # distinct uncached words -> the model's ids for each
 
 
 def token_offsets(
@@ -29,6 +30,29 @@ def token_offsets(
         j = i - (cum[k - 1] if k else 0)
         start, end = span(k)
         return place(word_offsets(words[k], j), start, end, len(words[k]))
+
+    return offset
+
+
+def mapped_offsets(
+    words: list[str],
+    entries: list[WordEntry],
+    word_start: Callable[[int], int],
+    source: Callable[[int], int],
+    word_offsets: Callable[[str, int], Span],
+) -> Callable[[int], Span]:
+    """Offsets of token ``i`` in the original text, for words placed at ``word_start(k)`` in a text whose every
+    position ``source`` maps to the original: the source of the token's first character, and one past the source
+    of its last, as the tokenizer's own alignments give them."""
+    cum: list[int] = []
+
+    def offset(i: int) -> Span:
+        if not cum:
+            cum.extend(itertools.accumulate(map(len, entries)))
+        k = bisect.bisect_right(cum, i)
+        a, b = word_offsets(words[k], i - (cum[k - 1] if k else 0))
+        start = word_start(k)
+        return source(start + a), source(start + b - 1) + 1
 
     return offset
 
