@@ -14,6 +14,7 @@ from tracer.matching import token_matcher
 from tracer.matching.engines import ENGINES, build_automaton
 from tracer.matching.labels import label_flag
 from tracer.matching.normalize import nfkc_casefold_t2s_v1, nfkc_casefold_v1, normalizer_name
+from tracer.matching.scripts import joins_word
 from tracer.matching.substring_matcher import SubstringMatcher, label_token_lines
 from tracer.matching.text_matcher import TextMatcher
 from tracer.matching.token_boundaries import token_boundaries
@@ -30,6 +31,44 @@ def test_normalization_folds_width_case_space_and_controls():
     assert nfkc_casefold_v1("  ＰＡＲＩＳ\u00a0 Straße\tﬁ\x00x ") == "paris strasse fi x"
     assert nfkc_casefold_t2s_v1("倫敦") == nfkc_casefold_t2s_v1("伦敦") == "伦敦"
     assert normalizer_name("zh") == "nfkc_casefold_t2s_v1" and normalizer_name("ja") == "nfkc_casefold_v1"
+
+
+def test_nfkc_normalizes_piece_by_piece_as_unicodedata_does_whole():
+    import unicodedata
+
+    from tracer.matching.normalize import _unstable, nfkc
+
+    for code in [*range(0xD800), *range(0xE000, 0x110000)]:  # every code point alone
+        assert nfkc(chr(code)) == unicodedata.normalize("NFKC", chr(code)), hex(code)
+    rng = random.Random(7)
+    unstable = np.flatnonzero(_unstable()).tolist()
+    pool = [c for c in unstable if not 0xD800 <= c < 0xE000] + [ord(c) for c in "aeAE ղեւ和カ가각\u1100\u1161"] * 200
+    for _ in range(50_000):  # runs of unstable characters next to the starters they may compose with
+        text = "".join(chr(rng.choice(pool)) for _ in range(rng.randint(1, 8)))
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), ascii(text)
+
+
+def test_single_character_keys_follow_the_same_word_boundaries():
+    keys = ["r", "c", "6", "日", "é", "ab"]
+    texts = ["r and car, c++ or C", "r", "xr", "6 or 66 or 6th", "日本 and 毎日", "é, café, É", "", "ab r ab"]
+    hits = text_hits(keys, texts)
+    assert hits == {
+        (0, "r"), (0, "c"), (1, "r"), (3, "6"), (4, "日"), (5, "é"), (7, "ab"), (7, "r"),
+    }  # fmt: skip
+    rng = random.Random(3)
+    alphabet = "rc6日é ab,.本"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(400)]
+    expected = set()
+    for n, text in enumerate(texts):  # brute force: every occurrence, both neighbours checked
+        normalized = nfkc_casefold_v1(text)
+        for key in keys:
+            for i in range(len(normalized) - len(key) + 1):
+                if normalized.startswith(key, i):
+                    before, after = normalized[i - 1 : i], normalized[i + len(key) : i + len(key) + 1]
+                    inside = (before and joins_word(before, key[0])) or (after and joins_word(key[-1], after))
+                    if not inside:
+                        expected.add((n, key))
+    assert text_hits(keys, texts) == expected
 
 
 def test_chinese_labels_in_either_script_match_text_in_either_script():

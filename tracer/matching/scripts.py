@@ -75,11 +75,19 @@ def classes_around(utf8: bytes, start: np.ndarray, end: np.ndarray) -> tuple[np.
     ``OTHER`` at either end of the text."""
     data = np.frombuffer(utf8 + bytes(4), dtype=np.uint8)
     size = len(utf8)
-    is_start = (data & 0xC0) != 0x80
-    last_start = np.maximum.accumulate(np.where(is_start, np.arange(len(data)), 0))
     table = class_table()
-    before = table[code_points_at(data, last_start[np.maximum(start - 1, 0)])]
+    before = table[code_points_at(data, _previous_start(data, start))]
     before[start == 0] = OTHER
     after = table[code_points_at(data, np.minimum(end, size))]
     after[end >= size] = OTHER
     return before, after
+
+
+def _previous_start(data: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """The byte offset of the character that ends just before each ``start`` (0 for a start of 0): at most three
+    continuation bytes back, looked at only where there are matches."""
+    previous = np.maximum(start - 1, 0)
+    for _ in range(3):
+        continuation = (data[previous] & 0xC0) == 0x80
+        previous = np.where(continuation & (previous > 0), previous - 1, previous)
+    return previous
