@@ -16,9 +16,10 @@ export FACTRACE_SHARED_DATA ?= $(abspath ../shared/data)
 DIST := dist
 PACKED_ENV := $(DIST)/factrace-env.tar.gz
 DIST_EXTRAS ?=
-DIST_SOURCES := setup.cfg pyproject.toml requirements/constraints.txt $(shell find tracer probing schemas jobs -type f \( -name '*.py' -o -name '*.xml' -o -name '*.jsonl' -o -name '*.tsv' -o -name '*.properties' \) 2>/dev/null)
+DIST_SOURCES := setup.cfg pyproject.toml requirements/constraints.txt $(shell find tracer probing schemas jobs -type f \( -name '*.py' -o -name '*.xml' -o -name '*.jsonl' -o -name '*.tsv' -o -name '*.properties' -o -name '*.c' \) 2>/dev/null)
 
-$(STAMP): setup.cfg pyproject.toml requirements/constraints.txt
+# The C word loop is built by the install: an edit to it reinstalls (without a compiler the install warns and goes on).
+$(STAMP): setup.cfg pyproject.toml requirements/constraints.txt tracer/tokenization/_wordloop.c
 	@$(MAKE) --no-print-directory java
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

@@ -24,7 +24,10 @@ from _common import OUT, Timer, emit, pages_warehouse, shared
 from schemas import PAGES
 from tracer.records import Page
 from tracer.segmentation import Segmenter
+from tracer.tokenization import wordloop
+from tracer.tokenization.fast_encoder import FastEncoder
 from tracer.tokenization.loading import load_tokenizer
+from tracer.tokenization.loops import IMPLEMENTATION
 from tracer.warehouse import Warehouse
 
 MBERT_VOCAB = 119_547
@@ -56,6 +59,13 @@ def measure(spec: str, pages: list[Page]) -> dict:
     with Timer() as warm:  # the same pages again: every word cached, as on a big wiki
         for p in pages:
             segmenter.segments(p)
+    python = Segmenter(loaded.tokenizer, 512)
+    python.encoder = FastEncoder(loaded.tokenizer, loops=wordloop)  # the pure-Python per-page loops
+    with Timer() as python_first:
+        python_segmented = [python.segments(p) for p in pages]
+    with Timer() as python_warm:
+        for p in pages:
+            python.segments(p)
     identical = all(
         [i for s in segs for i in s.token_ids] == enc.ids for segs, enc in zip(segmented, reference, strict=True)
     )
@@ -74,6 +84,10 @@ def measure(spec: str, pages: list[Page]) -> dict:
         "ratio": round(plain.seconds / ours.seconds, 2),
         "factrace_warm_cache_mb_s_core": round(mb / warm.seconds, 3),
         "warm_ratio": round(plain.seconds / warm.seconds, 2),
+        "python_loop_mb_s_core": round(mb / python_first.seconds, 3),
+        "python_loop_warm_mb_s_core": round(mb / python_warm.seconds, 3),
+        "python_loop_identical": python_segmented == segmented,
+        "word_loop": IMPLEMENTATION,
         "identical_ids": identical,
         "identical_offsets": same_edges,
         "pages_on_fast_path": round(enc.pages_fast / max(1, enc.pages_fast + enc.pages_reference), 3),

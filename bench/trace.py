@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import time
 import tracemalloc
+import unicodedata
 from pathlib import Path
 
 os.environ["RAYON_NUM_THREADS"] = "1"
@@ -86,6 +88,12 @@ def python_token_scan(keys: list[tuple[int, ...]], segments: list[list[int]]) ->
     return t.seconds
 
 
+def unicodedata_nfkc_casefold(text: str) -> str:
+    """``nfkc_casefold_v1`` as it was before the piecewise NFKC: ``unicodedata.normalize`` on the whole segment."""
+    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return folded if folded.isprintable() else " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", folded).split())
+
+
 def best_of(fn, repeat: int = 3) -> float:
     times = []
     for _ in range(repeat):
@@ -120,6 +128,9 @@ def bench_language(wh: Warehouse, seg_values: dict, lang: str, engines: list[str
     normalize = normalizer(normalizer_name(lang))
     text_matcher = TextMatcher(text_lm.labels.keys, normalize, engines[0])
     out["text_daachorse_mb_s"] = round(mb / best_of(lambda: text_matcher.match(texts), 2), 1)
+    if normalizer_name(lang) == "nfkc_casefold_v1":  # the same matcher with the normalizer as it was: whole segments
+        before = TextMatcher(text_lm.labels.keys, unicodedata_nfkc_casefold, engines[0])
+        out["text_unicodedata_nfkc_mb_s"] = round(mb / best_of(lambda: before.match(texts), 2), 1)
     facts = wh.read(FACTS, lang=lang, columns=["subject_label", "object_label"]).to_pylist()
     out["baseline_per_fact_scan_mb_s"] = round(mb / per_fact_scan(facts, texts, 150), 3)
     seg_lists = ids.to_pylist()

@@ -7,6 +7,7 @@ checkout or its virtual environment."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 import pyspark
 import pytest
 
-from schemas import FACT_PRESENCE, PAGES, SEGMENTS, TABLES
+from schemas import FACT_PRESENCE, PAGES, RUNS, SEGMENTS, TABLES
 from tests.conftest import REPO
 from tests.helpers import dump_xml, page_xml, table_rows, train_wordpiece, write_dump, write_mlama
 from tracer.stages.common import LocalRunner
@@ -69,6 +70,8 @@ def run_all_stages(master: str, dump: Path, tok: Path, mlama: Path, wh: str) -> 
     ExtractStage(ExtractConfig(dumps=[str(dump)], warehouse=str(wh), split_mb=0.002), LocalRunner()).run()
     out = submit(master, "segment.py", "--warehouse", str(wh), "--tokenizer", str(tok), "--max-tokens", "48")
     assert "segment: 40 pages ->" in out
+    [segment_run] = [r for r in Warehouse(str(wh)).read(RUNS).to_pylist() if r["stage"] == "segment"]
+    assert json.loads(segment_run["extra"])["word_loop"] == ["compiled"]  # the packed environment's wheel has it
     FactsStage(FactsConfig(mlama=str(mlama), warehouse=str(wh)), LocalRunner()).run()  # jobs/facts.py: test_cli
     assert "trace (tokens): 6 facts" in submit(master, "trace.py", "--warehouse", str(wh))
     return tables(wh)

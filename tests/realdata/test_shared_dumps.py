@@ -136,3 +136,23 @@ def test_the_readmes_truncated_dump_output(shared_data, spark, tmp_path, capsys)
     assert main(["extract", str(path), "--warehouse", str(tmp_path / "wh")]) == 0
     command = "$ factrace extract ../shared/data/wiki/ukwiki-truncated.xml.xz --warehouse wh\n"
     check_shown("extract-truncated", command + capsys.readouterr().out)
+
+
+def test_the_compiled_and_the_python_word_loops_encode_every_page_alike(warehouse, xlmr_tokenizer_path):
+    from tracer.tokenization import wordloop
+    from tracer.tokenization.fast_encoder import FastEncoder
+    from tracer.tokenization.loops import IMPLEMENTATION, LOOPS
+
+    if IMPLEMENTATION != "compiled":
+        pytest.fail("the compiled word loop is not built: 'make venv' builds it with the package (needs a C compiler)")
+    texts = warehouse.read(PAGES, columns=["text"])["text"].to_pylist()
+    wordpiece = train_wordpiece(texts[::12], vocab_size=8000)
+    for tokenizer in (load_tokenizer(str(xlmr_tokenizer_path)).tokenizer, wordpiece):
+        compiled, python = FastEncoder(tokenizer, loops=LOOPS), FastEncoder(tokenizer, loops=wordloop)
+        for text in texts:
+            a, b = compiled.encode(text), python.encode(text)
+            assert a.ids == b.ids
+            edges = sorted({*range(0, len(a.ids), 511), len(a.ids) - 1} - {-1})
+            assert [a.offset(i) for i in edges] == [b.offset(i) for i in edges]
+        assert (compiled.pages_fast, compiled.pages_reference) == (python.pages_fast, python.pages_reference)
+        assert compiled.pages_fast >= 0.99 * len(texts)  # the fast path takes 99 % of the shared pages at least

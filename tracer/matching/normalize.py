@@ -60,8 +60,8 @@ def nfkc(text: str) -> str:
 
 def nfkc_casefold_v1(text: str) -> str:
     folded = nfkc(text).casefold()
-    if folded.isprintable() and "  " not in folded and folded[:1] != " " and folded[-1:] != " ":
-        return folded  # every whitespace character but the space is unprintable: nothing to collapse
+    if folded.isprintable() and "  " not in folded:
+        return folded.strip(" ")  # every whitespace character but the space is unprintable: nothing to collapse
     folded = " ".join(folded.split())
     if not folded.isprintable():  # rare: controls left between words
         folded = " ".join(_CONTROLS.sub(" ", folded).split())

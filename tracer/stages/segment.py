@@ -29,6 +29,7 @@ from tracer.stages.common import Stage, StageResult, write_quarantine
 from tracer.stages.reuse import SIGNATURES, earlier_partition, run_signatures
 from tracer.stages.tasks import SegmentDone, SegmentTask
 from tracer.tokenization.loading import load_stored, load_tokenizer
+from tracer.tokenization.loops import IMPLEMENTATION
 from tracer.versions import segmenter_version
 from tracer.warehouse import PartWriter, partition_path
 
@@ -110,7 +111,7 @@ def segment_task(task: SegmentTask) -> SegmentDone:
     text_bytes = pc.sum(pc.binary_length(table.column("text").cast("binary"))).as_py() or 0
     return SegmentDone(
         task.key, table.num_rows, len(segmented_pages), written, dict(reasons), text_bytes,
-        time.perf_counter() - started, len(copied_rows),
+        time.perf_counter() - started, len(copied_rows), IMPLEMENTATION,
     )  # fmt: skip
 
 
@@ -211,6 +212,7 @@ class SegmentStage(Stage):
             "pages_segmented": run.records_in - sum(r.reused for r in results),
             "reused_from": self.reused_from,
             "segmenter_version": segmenter_version(),
+            "word_loop": sorted({r.word_loop for r in results if r.word_loop}),
             SIGNATURES: {partition_path(SEGMENTS, {**v, "tokenizer": tokenizer_id}): signature for v in partitions},
         }
         message = f"segment: {run.records_out:,} pages -> {segments:,} segments (tokenizer {tokenizer_id})"

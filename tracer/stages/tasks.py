@@ -86,6 +86,7 @@ class SegmentDone:
     text_bytes: int
     seconds: float
     reused: int = 0  # pages whose segments were copied
+    word_loop: str = ""  # which per-page loops the executor ran: `compiled` or `python` (tracer.tokenization.loops)
 
 
 # facts: one task per mLAMA language

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 from tokenizers import PreTokenizedString, Tokenizer
 
-from tracer.tokenization.fast_paths import fast_path_for, lookup
+from tracer.tokenization.fast_paths import fast_path_for, page_ids
+from tracer.tokenization.loops import LOOPS
 from tracer.tokenization.offsets import Span, WordEntry, token_offsets, word_offsets_for
 
 
@@ -32,7 +34,9 @@ class Encoded:
 
 
 class FastEncoder:
-    def __init__(self, tokenizer: Tokenizer, max_cache: int = 2_000_000, fast_path: bool = True) -> None:
+    def __init__(
+        self, tokenizer: Tokenizer, max_cache: int = 2_000_000, fast_path: bool = True, loops: ModuleType = LOOPS
+    ) -> None:
         self.tokenizer = tokenizer
         self.normalizer = tokenizer.normalizer
         self.pre_tokenizer = tokenizer.pre_tokenizer
@@ -41,7 +45,8 @@ class FastEncoder:
         self.added = [t.content for t in tokenizer.get_added_tokens_decoder().values() if t.content]
         self.word_offsets = word_offsets_for(tokenizer)
         self.model = tokenizer.model
-        self.fast = fast_path_for(tokenizer, self.cache, self.tokenize_words) if fast_path else None
+        self.loops = loops  # the compiled per-page loops, or the pure-Python ones (``loops``)
+        self.fast = fast_path_for(tokenizer, self.cache, self.tokenize_words, loops) if fast_path else None
         self.pages_fast = 0
         self.pages_reference = 0
 
@@ -70,8 +75,7 @@ class FastEncoder:
             self.pre_tokenizer.pre_tokenize(pretok)
         splits = pretok.get_splits(offset_referential="original", offset_type="char")
         words = [w for w, _, _ in splits]
-        entries = lookup(words, self.cache, self.tokenize_words)
-        ids = [i for entry in entries for i in entry]
+        ids, entries = page_ids(self.loops, words, self.cache, self.tokenize_words)
         return Encoded(ids, token_offsets(words, entries, lambda k: splits[k][1], self.word_offsets))
 
     def tokenize_words(self, words: list[str]) -> list[WordEntry]:

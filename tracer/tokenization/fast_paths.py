@@ -21,10 +21,13 @@ import itertools
 import json
 import re
 from collections.abc import Callable
+from types import ModuleType
 
 from tokenizers import Tokenizer
 
+from tracer.tokenization import wordloop
 from tracer.tokenization.clusters import EXTEND, PREPEND, char_class, cluster_letter
+from tracer.tokenization.loops import LOOPS
 from tracer.tokenization.offsets import (
     TokenizeWords,
     WordEntry,
@@ -38,12 +41,15 @@ SPACE_RUN = re.compile(" {2,}")
 class FastPath:
     """Shared machinery: per-character probing, the word cache, boundary offsets."""
 
-    def __init__(self, tokenizer: Tokenizer, cache: dict[str, WordEntry], tokenize_words: TokenizeWords):
+    def __init__(
+        self, tokenizer: Tokenizer, cache: dict[str, WordEntry], tokenize_words: TokenizeWords, loops: ModuleType
+    ):
         self.tokenizer = tokenizer
         self.cache = cache
         self.tokenize_words = tokenize_words
+        self.loops = loops
         self.word_offsets = word_offsets_for(tokenizer)
-        self.known: set[str] = set()
+        self.flags = wordloop.new_flags()  # what was learnt of each character met (``wordloop``'s bits)
         self.unsafe: set[str] = set()
         self.table: dict[int, str] = {}
         self.letters: dict[int, str] = {}  # character -> grapheme-cluster letter (``clusters``)
@@ -54,21 +60,31 @@ class FastPath:
     def probe(self, ch: str) -> None:
         raise NotImplementedError
 
-    def _learn(self, text: str) -> bool:
-        """Probe unseen characters; False when the page holds one that is not safe."""
-        chars = set(text)
-        new = chars - self.known
-        for ch in new:
+    def extra_bits(self, ch: str) -> int:
+        """Flags only one fast path sets."""
+        return 0
+
+    def _learn(self, text: str) -> int | None:
+        """The page's flags (the OR of its characters'), probing the characters met for the first time; None when
+        the page holds one that is not safe."""
+        seen, unknown = self.loops.scan(text, self.flags)
+        for ch in unknown:
             self.probe(ch)
             letter = cluster_letter(ch)
             self.letters[ord(ch)] = letter
+            bits = wordloop.KNOWN | self.extra_bits(ch)
             if letter not in "abcd":
                 self.cluster_risky.add(ch)
-        self.known |= new
-        self.page_chars = chars
-        return not (chars & self.unsafe)
+                bits |= wordloop.RISKY
+            if ch in self.unsafe:
+                bits |= wordloop.UNSAFE
+            if ord(ch) in self.table:
+                bits |= wordloop.MAPPED
+            self.flags[ord(ch)] = bits
+            seen |= bits
+        return None if seen & wordloop.UNSAFE else seen
 
-    def clusters_proven(self, text: str, normalize_whole: Callable[[str], str]) -> bool:
+    def clusters_proven(self, text: str, page: int, normalize_whole: Callable[[str], str]) -> bool:
         """Whether every grapheme cluster of the page that may be looked up whole (shorter than 6 bytes) normalizes
         whole exactly as character by character, so the per-character table gives the normalizer's output.
 
@@ -77,7 +93,7 @@ class FastPath:
         after it. It is the cluster, or a string the normalizer splits into the same clusters on its own (the
         rules that look further, emoji ZWJ sequences, regional-indicator pairs and Indic conjuncts, make clusters
         of 6 bytes or more). Each distinct candidate is put to the normalizer once."""
-        if not (self.page_chars & self.cluster_risky):
+        if not page & wordloop.RISKY:
             return True
         if self._risky_re is None or self._risky_re[0] != len(self.cluster_risky):
             self._risky_re = (len(self.cluster_risky), cluster_pattern(self.cluster_risky, self.letters))
@@ -92,25 +108,25 @@ class FastPath:
                 return False
         return True
 
-    def normalize(self, text: str) -> str:
+    def normalize(self, text: str, page: int) -> str:
         """Apply the per-character table; only the characters this page has that change are visited."""
-        mapped = [ord(c) for c in self.page_chars if ord(c) in self.table]
-        if not mapped:
+        if not page & wordloop.MAPPED:
             return text
+        mapped = [ord(c) for c in self.loops.chars_with(text, self.flags, wordloop.MAPPED)]
         if len(mapped) == 1:
             return text.replace(chr(mapped[0]), self.table[mapped[0]])
         pattern = re.compile(f"[{char_class(mapped)}]")
         return pattern.sub(lambda m: self.table[ord(m.group())], text)
 
-    def _lookup(self, words: list[str]) -> list[WordEntry]:
-        return lookup(words, self.cache, self.tokenize_words)
+    def _lookup(self, words: list[str]) -> tuple[list[int], list[WordEntry]]:
+        return page_ids(self.loops, words, self.cache, self.tokenize_words)
 
 
 class MetaspaceFastPath(FastPath):
     """SentencePiece: Precompiled (+ Replace of space runs) normalizer, Metaspace pre-tokenizer."""
 
-    def __init__(self, tokenizer: Tokenizer, config: dict, cache: dict, tokenize_words: Callable) -> None:
-        super().__init__(tokenizer, cache, tokenize_words)
+    def __init__(self, tokenizer: Tokenizer, config: dict, cache: dict, tokenize_words: Callable, loops: ModuleType):
+        super().__init__(tokenizer, cache, tokenize_words, loops)
         norm, pre = config["normalizer"], config["pre_tokenizer"]
         steps = norm["normalizers"] if norm["type"] == "Sequence" else [norm]
         self.precompiled = tokenizer.normalizer[0] if norm["type"] == "Sequence" else tokenizer.normalizer
@@ -132,24 +148,23 @@ class MetaspaceFastPath(FastPath):
                 if " " in mapped:
                     self.expanding_to_space.add(ch)
 
+    def extra_bits(self, ch: str) -> int:
+        bits = wordloop.EXPANDING if ch in self.expanding else 0
+        return bits | (wordloop.EXPANDING_TO_SPACE if ch in self.expanding_to_space else 0)
+
     def encode(self, text: str) -> tuple[list[int], Callable[[int], tuple[int, int]]] | None:
-        if not text or not self._learn(text) or not self.clusters_proven(text, self.precompiled.normalize_str):
+        page = self._learn(text) if text else None
+        if page is None or not self.clusters_proven(text, page, self.precompiled.normalize_str):
             return None
-        normalized = self.normalize(text)
+        normalized = self.normalize(text, page)
         to_normalized = None
         if self.collapse_spaces and "  " in normalized:
-            if self.page_chars & self.expanding_to_space:
+            if page & wordloop.EXPANDING_TO_SPACE:
                 return None  # a run could start inside an expansion: leave it to the reference pipeline
             normalized, to_normalized = collapse_space_runs(normalized)
-        r = self.replacement
-        marked = normalized.replace(" ", r)
-        prepended = not marked.startswith(r)
-        if prepended:
-            marked = r + marked
-        words = [r + w for w in marked.split(r)[1:]]
-        entries = self._lookup(words)
-        ids = list(itertools.chain.from_iterable(entries))
-        to_original = self._position_map(text) if self.page_chars & self.expanding else None
+        words, prepended = self.loops.metaspace_words(normalized, self.replacement)
+        ids, entries = self._lookup(words)
+        to_original = self._position_map(text) if page & wordloop.EXPANDING else None
 
         def source(pos: int) -> int:
             """A position of the marked text in the page. The prepended marker stands for the first character, and
@@ -195,8 +210,8 @@ class MetaspaceFastPath(FastPath):
 class BertFastPath(FastPath):
     """WordPiece: BertNormalizer without accent stripping, BertPreTokenizer."""
 
-    def __init__(self, tokenizer: Tokenizer, config: dict, cache: dict, tokenize_words: Callable) -> None:
-        super().__init__(tokenizer, cache, tokenize_words)
+    def __init__(self, tokenizer: Tokenizer, config: dict, cache: dict, tokenize_words: Callable, loops: ModuleType):
+        super().__init__(tokenizer, cache, tokenize_words, loops)
         self.normalizer = tokenizer.normalizer
         self.pre_tokenizer = tokenizer.pre_tokenizer
         self.spaces: set[str] = set()
@@ -227,6 +242,9 @@ class BertFastPath(FastPath):
         else:
             self.unsafe.add(ch)
 
+    def extra_bits(self, ch: str) -> int:
+        return wordloop.REMOVED if ch in self.removed else 0
+
     def pattern(self) -> re.Pattern[str]:
         if self._pattern is None:
             stop = char_class([ord(c) for c in self.spaces | self.isolated]) or "\\x00"
@@ -235,17 +253,16 @@ class BertFastPath(FastPath):
         return self._pattern
 
     def encode(self, text: str) -> tuple[list[int], Callable[[int], tuple[int, int]]] | None:
-        if not text or not self._learn(text):
+        page = self._learn(text) if text else None
+        if page is None:
             return None
         source = None
-        if self.page_chars & self.removed:
-            text, source = strip_characters(text, self.page_chars & self.removed)
+        if page & wordloop.REMOVED:
+            text, source = strip_characters(text, self.loops.chars_with(text, self.flags, wordloop.REMOVED))
         pattern = self.pattern()
         originals = pattern.findall(text)
-        changed = any(ord(c) in self.table for c in self.page_chars)
-        words = [w.translate(self.table) for w in originals] if changed else originals
-        entries = self._lookup(words)
-        ids = list(itertools.chain.from_iterable(entries))
+        words = [w.translate(self.table) for w in originals] if page & wordloop.MAPPED else originals
+        ids, entries = self._lookup(words)
 
         placed: dict[int, int] = {}
         cursor = [0, 0]  # next word to place, and where its search starts
@@ -310,7 +327,9 @@ def cluster_pattern(risky: set[str], letters: dict[int, str]) -> re.Pattern[str]
     )
 
 
-def fast_path_for(tokenizer: Tokenizer, cache: dict, tokenize_words: Callable) -> FastPath | None:
+def fast_path_for(
+    tokenizer: Tokenizer, cache: dict, tokenize_words: Callable, loops: ModuleType = LOOPS
+) -> FastPath | None:
     """The fast path that reproduces this tokenizer exactly, or None for any other pipeline."""
     config = json.loads(tokenizer.to_str())
     norm, pre = config.get("normalizer") or {}, config.get("pre_tokenizer") or {}
@@ -319,22 +338,23 @@ def fast_path_for(tokenizer: Tokenizer, cache: dict, tokenize_words: Callable) -
         kinds = [s.get("type") for s in steps]
         collapse = {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}
         if kinds == ["Precompiled"] or (kinds == ["Precompiled", "Replace"] and steps[1] == collapse):
-            return MetaspaceFastPath(tokenizer, config, cache, tokenize_words)
+            return MetaspaceFastPath(tokenizer, config, cache, tokenize_words, loops)
     if norm.get("type") == "BertNormalizer" and pre.get("type") == "BertPreTokenizer":
         strip = norm.get("strip_accents")
         if strip is False or (strip is None and not norm.get("lowercase")):
-            return BertFastPath(tokenizer, config, cache, tokenize_words)
+            return BertFastPath(tokenizer, config, cache, tokenize_words, loops)
     return None
 
 
-def lookup(words: list[str], cache: dict[str, WordEntry], tokenize_words: Callable) -> list[WordEntry]:
-    """Each word's ids from the cache, the missing ones tokenized together."""
-    entries = list(map(cache.get, words))
-    if None in entries:
-        missing = list(dict.fromkeys(w for w, e in zip(words, entries, strict=True) if e is None))
+def page_ids(
+    loops: ModuleType, words: list[str], cache: dict[str, WordEntry], tokenize_words: TokenizeWords
+) -> tuple[list[int], list[WordEntry]]:
+    """The page's ids and each word's, the words not cached yet tokenized together."""
+    ids, entries, missing = loops.lookup(words, cache)
+    if missing:
         found = dict(zip(missing, tokenize_words(missing), strict=True))
-        entries = [e if e is not None else found[w] for w, e in zip(words, entries, strict=True)]
-    return entries
+        ids, entries, _ = loops.lookup(words, cache, found)
+    return ids, entries
 
 
 def _always_prepends(pre: dict) -> bool:
