@@ -47,6 +47,11 @@ def wordpiece(texts: list[str]) -> str:
     return str(path)
 
 
+def edges(offsets: list[tuple[int, int]], size: int = 512) -> list[tuple[int, int]]:
+    """The character span of each ``size``-token segment, from the tokenizer's offsets of the whole page."""
+    return [(offsets[i][0], offsets[min(i + size, len(offsets)) - 1][1]) for i in range(0, len(offsets), size)]
+
+
 def measure(spec: str, pages: list[Page]) -> dict:
     loaded = load_tokenizer(spec)
     texts = [p.text for p in pages]
@@ -70,8 +75,7 @@ def measure(spec: str, pages: list[Page]) -> dict:
         [i for s in segs for i in s.token_ids] == enc.ids for segs, enc in zip(segmented, reference, strict=True)
     )
     same_edges = all(  # every segment's char span is the tokenizer's own offsets at its first and last token
-        [(s.char_start, s.char_end) for s in segs]
-        == [(enc.offsets[i][0], enc.offsets[min(i + 512, len(enc.ids)) - 1][1]) for i in range(0, len(enc.ids), 512)]
+        [(s.char_start, s.char_end) for s in segs] == edges(enc.offsets)
         for segs, enc in zip(segmented, reference, strict=True)
     )
     enc = segmenter.encoder
