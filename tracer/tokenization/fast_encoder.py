@@ -16,6 +16,7 @@ before normalization.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -46,6 +47,7 @@ class FastEncoder:
         self.word_offsets = word_offsets_for(tokenizer)
         self.model = tokenizer.model
         self.loops = loops  # the compiled per-page loops, or the pure-Python ones (``loops``)
+        self.unigram = compiled_unigram(tokenizer, loops)
         self.fast = fast_path_for(tokenizer, self.cache, self.tokenize_words, loops) if fast_path else None
         self.pages_fast = 0
         self.pages_reference = 0
@@ -79,12 +81,28 @@ class FastEncoder:
         return Encoded(ids, token_offsets(words, entries, lambda k: splits[k][1], self.word_offsets))
 
     def tokenize_words(self, words: list[str]) -> list[WordEntry]:
-        """The model's ids for each (distinct, uncached) word; cached while there is room. One ``model.tokenize``
-        per word: 5.3 µs a word for XLM-R here, where ``encode_batch`` of the model alone takes 8.9 and its
+        """The model's ids for each (distinct, uncached) word; cached while there is room. A Unigram model goes
+        through the compiled Viterbi when it is built (``compiled_unigram``); any other, one ``model.tokenize`` per
+        word: 5.3 µs a word for XLM-R here, where ``encode_batch`` of the model alone takes 8.9 and its
         ``encode_batch_fast`` 6.9 (docs/benchmarks.md)."""
-        tokenize = self.model.tokenize
-        entries = [[t.id for t in tokenize(word)] for word in words]
+        if self.unigram is not None:
+            entries = self.loops.unigram_ids(self.unigram, words)
+        else:
+            tokenize = self.model.tokenize
+            entries = [[t.id for t in tokenize(word)] for word in words]
         room = self.max_cache - len(self.cache)
         if room > 0:
             self.cache.update(zip(words[:room], entries[:room], strict=True))
         return entries
+
+
+def compiled_unigram(tokenizer: Tokenizer, loops: ModuleType) -> object | None:
+    """The tokenizer's Unigram model as the compiled loops' trie (``unigram_model`` in ``_wordloop.c``, the model's
+    own Viterbi rules), or None: another model, byte fallback (not reproduced), or no compiled loops."""
+    if not hasattr(loops, "unigram_model"):
+        return None
+    model = json.loads(tokenizer.to_str()).get("model") or {}
+    if model.get("type") != "Unigram" or model.get("byte_fallback") or model.get("unk_id") is None:
+        return None
+    vocab = model["vocab"]
+    return loops.unigram_model([piece for piece, _ in vocab], [float(score) for _, score in vocab], model["unk_id"])

@@ -7,11 +7,14 @@ the model replaced by a word lookup it still runs at only 2–4 MB/s here). Both
 on one character at a time (SentencePiece's ``Precompiled`` on one grapheme cluster at a time,
 and only clusters shorter than 6 bytes are looked up whole), and both pre-tokenizers classify
 single characters. So we ask the tokenizer's own normalizer and pre-tokenizer what they do with
-each character the first time we meet it, then normalize, split with ``str.split`` or one
-compiled regex, and look words up in a cache of the model's output. A page is declined
-(``None``) when a character is removed by the normalizer, may join a short grapheme cluster,
-or (WordPiece) changes length, because positions or clusters could then differ from the
-reference pipeline.
+each character the first time we meet it (``wordloop`` flags), then normalize, split into words
+and look them up in a cache of the model's output (the per-page loops in C, ``loops``). Where the
+normalizer is not character by character, the fast path proves it equal or declines (``None``):
+a short grapheme cluster is put to the normalizer whole and must come out as character by
+character; XLM-R's runs of spaces are collapsed, and WordPiece's deleted characters stripped,
+with position maps back to the page. Declined: a character SentencePiece deletes, one WordPiece
+turns into several, a cluster that normalizes whole otherwise, an expansion holding a space next
+to a run of spaces. Token offsets go through the same maps, as the tokenizer aligns them.
 """
 
 from __future__ import annotations
