@@ -73,21 +73,22 @@ def test_fast_path_proves_short_clusters_and_space_runs_and_declines_the_rest(to
 
 
 @pytest.mark.shared_data
-def test_the_compiled_unigram_gives_the_models_ids(tokenizers):
+def test_the_compiled_models_give_the_models_ids(tokenizers):
     import random
 
-    from tracer.tokenization.fast_encoder import compiled_unigram
+    from tracer.tokenization.fast_encoder import compiled_model
     from tracer.tokenization.loops import IMPLEMENTATION, LOOPS
 
     if IMPLEMENTATION != "compiled":
         pytest.fail("the compiled word loop is not built: 'make venv' builds it with the package (needs a C compiler)")
     tok = tokenizers["xlm-r"]
-    unigram = compiled_unigram(tok, LOOPS)
-    assert unigram is not None and compiled_unigram(tokenizers["wordpiece"], LOOPS) is None
+    unigram, wordpiece = compiled_model(tok, LOOPS), compiled_model(tokenizers["wordpiece"], LOOPS)
     rng = random.Random(11)
     codes = [c for c in (rng.randrange(0x20, 0x30000) for _ in range(400)) if not 0xD800 <= c < 0xE000]
     pool = "▁abé東京ฤ🧿\u0301\u200d<>sunk" + "".join(map(chr, codes))  # pieces, and characters no piece covers
     words = ["▁", "▁▁", "<unk>", "▁<s>", "▁" + "x" * 300, "▁🧿🧾", "▁a🧿🧾b", *(w for t in TRICKY for w in t.split())]
     words += ["▁" + "".join(rng.choice(pool) for _ in range(rng.randint(0, 16))) for _ in range(20_000)]
-    expected = [[t.id for t in tok.model.tokenize(w)] for w in words]
-    assert LOOPS.unigram_ids(unigram, words) == expected
+    assert unigram(words) == [[t.id for t in tok.model.tokenize(w)] for w in words]
+    bare = [w.lstrip("▁") or "x" for w in words] + ["x" * 100, "x" * 101, "ab" * 60, "##ab", "[UNK]"]
+    model = tokenizers["wordpiece"].model  # longest match first, unk for a word too long or with no match
+    assert wordpiece(bare) == [[t.id for t in model.tokenize(w)] for w in bare]

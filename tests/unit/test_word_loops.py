@@ -71,3 +71,13 @@ def test_without_the_compiled_loop_one_warning_line_and_the_python_loop():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "the compiled word loop is not built" in lines[0] and "same ids" in lines[0]
+
+
+def test_place_words_is_the_same(compiled):
+    for text in STRINGS:
+        words = text.split()
+        assert compiled.place_words(text, words) == wordloop.place_words(text, words)
+    assert compiled.place_words("ab ab b", ["ab", "ab", "b"]) == [0, 3, 6]
+    for loops in (compiled, wordloop):
+        with pytest.raises(ValueError, match="not in the text"):
+            loops.place_words("ab cd", ["cd", "ab"])

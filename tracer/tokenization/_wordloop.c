@@ -14,6 +14,7 @@
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #define CODE_POINTS 0x110000
 
@@ -227,25 +228,102 @@ error:
  * min_score - 10, and consecutive <unk> are fused into one. A piece listed twice keeps its last id, as the
  * tokenizer's token_to_ids does. */
 
+/* A trie over UTF-8 bytes: edges in one open-addressing table keyed by (node << 8 | byte) + 1, a value per node
+ * (-1: none). Up to 2^24 nodes. */
 typedef struct {
-    uint32_t *keys;   /* node << 8 | byte, + 1 (0: empty slot) */
+    uint32_t *keys;
     int32_t *children;
-    int32_t *piece;   /* per node: piece id or -1 */
-    double *scores;   /* per piece id */
+    int32_t *value;
     size_t mask;
     int32_t nodes;
+} Trie;
+
+static size_t
+trie_slot(const Trie *t, uint32_t key)
+{
+    size_t h = (size_t)(key * 2654435761u) & t->mask;
+    while (t->keys[h] != 0 && t->keys[h] != key)
+        h = (h + 1) & t->mask;
+    return h;
+}
+
+static int32_t
+trie_step(const Trie *t, int32_t node, unsigned char byte)
+{
+    size_t h = trie_slot(t, ((uint32_t)node << 8 | byte) + 1);
+    return t->keys[h] == 0 ? -1 : t->children[h];
+}
+
+static void
+trie_free(Trie *t)
+{
+    PyMem_Free(t->keys);
+    PyMem_Free(t->children);
+    PyMem_Free(t->value);
+}
+
+static int
+trie_init(Trie *t, size_t bytes)
+{
+    if (bytes >= (1u << 24)) {
+        PyErr_SetString(PyExc_ValueError, "vocabulary too large for the trie");
+        return -1;
+    }
+    size_t capacity = 1;
+    while (capacity < 2 * bytes + 2)
+        capacity <<= 1;
+    t->keys = PyMem_Calloc(capacity, sizeof(uint32_t));
+    t->children = PyMem_Calloc(capacity, sizeof(int32_t));
+    t->value = PyMem_Malloc((bytes + 1) * sizeof(int32_t));
+    if (t->keys == NULL || t->children == NULL || t->value == NULL) {
+        trie_free(t);
+        PyErr_NoMemory();
+        return -1;
+    }
+    t->mask = capacity - 1;
+    t->nodes = 1;
+    t->value[0] = -1;
+    return 0;
+}
+
+/* Insert a key; a key inserted twice keeps the last value. */
+static void
+trie_insert(Trie *t, const unsigned char *b, Py_ssize_t size, int32_t value)
+{
+    int32_t node = 0;
+    for (Py_ssize_t j = 0; j < size; j++) {
+        uint32_t key = ((uint32_t)node << 8 | b[j]) + 1;
+        size_t h = trie_slot(t, key);
+        if (t->keys[h] == 0) {
+            t->keys[h] = key;
+            t->children[h] = t->nodes;
+            t->value[t->nodes++] = -1;
+        }
+        node = t->children[h];
+    }
+    if (size > 0)
+        t->value[node] = value;
+}
+
+static size_t
+utf8_total(PyObject *strings, Py_ssize_t skip)
+{
+    size_t bytes = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(strings); i++) {
+        Py_ssize_t size;
+        if (PyUnicode_AsUTF8AndSize(PyList_GET_ITEM(strings, i), &size) == NULL)
+            return (size_t)-1;
+        bytes += (size_t)(size > skip ? size - skip : 0);
+    }
+    return bytes;
+}
+
+typedef struct {
+    Trie trie;        /* piece -> id */
+    double *scores;   /* per piece id */
     int32_t unk_id;
     double unk_score;
 } Unigram;
-
-static size_t
-edge_slot(const Unigram *u, uint32_t key)
-{
-    size_t h = (size_t)(key * 2654435761u) & u->mask;
-    while (u->keys[h] != 0 && u->keys[h] != key)
-        h = (h + 1) & u->mask;
-    return h;
-}
 
 static void
 unigram_free(PyObject *capsule)
@@ -253,9 +331,7 @@ unigram_free(PyObject *capsule)
     Unigram *u = PyCapsule_GetPointer(capsule, "factrace.unigram");
     if (u == NULL)
         return;
-    PyMem_Free(u->keys);
-    PyMem_Free(u->children);
-    PyMem_Free(u->piece);
+    trie_free(&u->trie);
     PyMem_Free(u->scores);
     PyMem_Free(u);
 }
@@ -272,36 +348,20 @@ unigram_model(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "one score per piece, and unk_id among them");
         return NULL;
     }
-    size_t bytes = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t size;
-        if (PyUnicode_AsUTF8AndSize(PyList_GET_ITEM(pieces, i), &size) == NULL)
-            return NULL;
-        bytes += (size_t)size;
-    }
-    if (bytes >= (1u << 24)) {
-        PyErr_SetString(PyExc_ValueError, "vocabulary too large for the trie");
+    size_t bytes = utf8_total(pieces, 0);
+    if (bytes == (size_t)-1)
+        return NULL;
+    Unigram *u = PyMem_Calloc(1, sizeof(Unigram));
+    if (u == NULL)
+        return PyErr_NoMemory();
+    if (trie_init(&u->trie, bytes) < 0) {
+        PyMem_Free(u);
         return NULL;
     }
-    Unigram *u = PyMem_Calloc(1, sizeof(Unigram));
-    size_t capacity = 1;
-    while (capacity < 2 * bytes + 2)
-        capacity <<= 1;
-    if (u == NULL || (u->keys = PyMem_Calloc(capacity, sizeof(uint32_t))) == NULL ||
-        (u->children = PyMem_Calloc(capacity, sizeof(int32_t))) == NULL ||
-        (u->piece = PyMem_Malloc((bytes + 1) * sizeof(int32_t))) == NULL ||
-        (u->scores = PyMem_Malloc((size_t)n * sizeof(double))) == NULL) {
-        if (u != NULL) {
-            PyMem_Free(u->keys);
-            PyMem_Free(u->children);
-            PyMem_Free(u->piece);
-            PyMem_Free(u);
-        }
-        return PyErr_NoMemory();
+    if ((u->scores = PyMem_Malloc((size_t)n * sizeof(double))) == NULL) {
+        PyErr_NoMemory();
+        goto error;
     }
-    u->mask = capacity - 1;
-    u->nodes = 1;
-    u->piece[0] = -1;
     u->unk_id = unk_id;
     double min_score = INFINITY;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -312,30 +372,15 @@ unigram_model(PyObject *self, PyObject *args)
         if (score < min_score)
             min_score = score;
         Py_ssize_t size;
-        const unsigned char *b = (const unsigned char *)PyUnicode_AsUTF8AndSize(PyList_GET_ITEM(pieces, i), &size);
-        int32_t node = 0;
-        for (Py_ssize_t j = 0; j < size; j++) {
-            uint32_t key = ((uint32_t)node << 8 | b[j]) + 1;
-            size_t h = edge_slot(u, key);
-            if (u->keys[h] == 0) {
-                u->keys[h] = key;
-                u->children[h] = u->nodes;
-                u->piece[u->nodes++] = -1;
-            }
-            node = u->children[h];
-        }
-        if (size > 0)
-            u->piece[node] = (int32_t)i; /* a piece listed twice: the last id, as token_to_ids keeps */
+        const char *b = PyUnicode_AsUTF8AndSize(PyList_GET_ITEM(pieces, i), &size);
+        trie_insert(&u->trie, (const unsigned char *)b, size, (int32_t)i); /* twice listed: the last id wins */
     }
     u->unk_score = min_score - 10.0;
     PyObject *capsule = PyCapsule_New(u, "factrace.unigram", unigram_free);
-    if (capsule == NULL)
-        goto error;
-    return capsule;
+    if (capsule != NULL)
+        return capsule;
 error:
-    PyMem_Free(u->keys);
-    PyMem_Free(u->children);
-    PyMem_Free(u->piece);
+    trie_free(&u->trie);
     PyMem_Free(u->scores);
     PyMem_Free(u);
     return NULL;
@@ -359,11 +404,9 @@ unigram_word(const Unigram *u, const unsigned char *b, Py_ssize_t size, double *
         int single = 0, mblen = utf8_length(b[start]);
         int32_t node = 0;
         for (Py_ssize_t j = start; j < size; j++) {
-            size_t h = edge_slot(u, ((uint32_t)node << 8 | b[j]) + 1);
-            if (u->keys[h] == 0)
+            if ((node = trie_step(&u->trie, node, b[j])) < 0)
                 break;
-            node = u->children[h];
-            int32_t piece = u->piece[node];
+            int32_t piece = u->trie.value[node];
             if (piece < 0)
                 continue;
             Py_ssize_t end = j + 1;
@@ -465,7 +508,196 @@ error:
     return NULL;
 }
 
+/* ---- WordPiece model: greedy longest match first, as tokenizers' WordPiece::tokenize ----------------------
+ *
+ * wordpiece_model(tokens, ids, unk_id, prefix, max_chars) -> capsule; wordpiece_ids(capsule, words) -> id lists.
+ * From each start, the longest vocabulary entry (with the continuing prefix after the first): the tokenizer tries
+ * ends from the longest down and stops at the first in the vocabulary, which is the longest. A word with a start
+ * where nothing matches, or longer than max_chars characters, is one unk. */
+
+typedef struct {
+    Trie whole;         /* every token -> id: the word's first piece */
+    Trie continuation;  /* tokens that start with the prefix, without it -> id: the pieces after */
+    int32_t unk_id;
+    Py_ssize_t max_chars;
+} WordPiece;
+
+static void
+wordpiece_free(PyObject *capsule)
+{
+    WordPiece *w = PyCapsule_GetPointer(capsule, "factrace.wordpiece");
+    if (w == NULL)
+        return;
+    trie_free(&w->whole);
+    trie_free(&w->continuation);
+    PyMem_Free(w);
+}
+
+static PyObject *
+wordpiece_model(PyObject *self, PyObject *args)
+{
+    PyObject *tokens, *ids, *prefix_text;
+    int unk_id;
+    Py_ssize_t max_chars;
+    if (!PyArg_ParseTuple(args, "O!O!iUn:wordpiece_model", &PyList_Type, &tokens, &PyList_Type, &ids, &unk_id,
+                          &prefix_text, &max_chars))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(tokens), prefix_size;
+    const char *prefix = PyUnicode_AsUTF8AndSize(prefix_text, &prefix_size);
+    if (prefix == NULL)
+        return NULL;
+    if (PyList_GET_SIZE(ids) != n) {
+        PyErr_SetString(PyExc_ValueError, "one id per token");
+        return NULL;
+    }
+    size_t bytes = utf8_total(tokens, 0);
+    if (bytes == (size_t)-1)
+        return NULL;
+    WordPiece *w = PyMem_Calloc(1, sizeof(WordPiece));
+    if (w == NULL)
+        return PyErr_NoMemory();
+    if (trie_init(&w->whole, bytes) < 0) {
+        PyMem_Free(w);
+        return NULL;
+    }
+    if (trie_init(&w->continuation, bytes) < 0) {
+        trie_free(&w->whole);
+        PyMem_Free(w);
+        return NULL;
+    }
+    w->unk_id = unk_id;
+    w->max_chars = max_chars;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t size;
+        const char *b = PyUnicode_AsUTF8AndSize(PyList_GET_ITEM(tokens, i), &size);
+        long id = PyLong_AsLong(PyList_GET_ITEM(ids, i));
+        if (b == NULL || (id == -1 && PyErr_Occurred()))
+            goto error;
+        trie_insert(&w->whole, (const unsigned char *)b, size, (int32_t)id);
+        if (size > prefix_size && memcmp(b, prefix, (size_t)prefix_size) == 0)
+            trie_insert(&w->continuation, (const unsigned char *)b + prefix_size, size - prefix_size, (int32_t)id);
+    }
+    PyObject *capsule = PyCapsule_New(w, "factrace.wordpiece", wordpiece_free);
+    if (capsule != NULL)
+        return capsule;
+error:
+    trie_free(&w->whole);
+    trie_free(&w->continuation);
+    PyMem_Free(w);
+    return NULL;
+}
+
+static PyObject *
+wordpiece_word(const WordPiece *w, PyObject *word)
+{
+    PyObject *encoded = PyUnicode_AsUTF8String(word); /* not AsUTF8AndSize: that keeps a copy in every cached word */
+    if (encoded == NULL)
+        return NULL;
+    Py_ssize_t size = PyBytes_GET_SIZE(encoded);
+    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(encoded);
+    PyObject *ids = PyList_New(0);
+    if (ids == NULL) {
+        Py_DECREF(encoded);
+        return NULL;
+    }
+    int bad = PyUnicode_GET_LENGTH(word) > w->max_chars;
+    for (Py_ssize_t start = 0; start < size && !bad;) {
+        const Trie *t = start == 0 ? &w->whole : &w->continuation;
+        int32_t node = 0, best = -1;
+        Py_ssize_t best_end = -1;
+        for (Py_ssize_t j = start; j < size; j++) {
+            if ((node = trie_step(t, node, b[j])) < 0)
+                break;
+            if (t->value[node] >= 0) {
+                best = t->value[node];
+                best_end = j + 1;
+            }
+        }
+        if (best_end < 0) {
+            bad = 1;
+            break;
+        }
+        PyObject *value = PyLong_FromLong(best);
+        if (value == NULL || PyList_Append(ids, value) < 0) {
+            Py_XDECREF(value);
+            Py_DECREF(ids);
+            Py_DECREF(encoded);
+            return NULL;
+        }
+        Py_DECREF(value);
+        start = best_end;
+    }
+    Py_DECREF(encoded);
+    if (bad) {
+        Py_DECREF(ids);
+        return Py_BuildValue("[l]", (long)w->unk_id);
+    }
+    return ids;
+}
+
+static PyObject *
+wordpiece_ids(PyObject *self, PyObject *args)
+{
+    PyObject *capsule, *words;
+    if (!PyArg_ParseTuple(args, "OO!:wordpiece_ids", &capsule, &PyList_Type, &words))
+        return NULL;
+    WordPiece *w = PyCapsule_GetPointer(capsule, "factrace.wordpiece");
+    if (w == NULL)
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(words);
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *ids = wordpiece_word(w, PyList_GET_ITEM(words, k));
+        if (ids == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k, ids);
+    }
+    return out;
+}
+
+static PyObject *
+place_words(PyObject *self, PyObject *args)
+{
+    PyObject *text, *words;
+    if (!PyArg_ParseTuple(args, "UO!:place_words", &text, &PyList_Type, &words))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(words), end = PyUnicode_GET_LENGTH(text), pos = 0;
+    PyObject *starts = PyList_New(n);
+    if (starts == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *word = PyList_GET_ITEM(words, k);
+        if (!PyUnicode_Check(word)) {
+            PyErr_SetString(PyExc_TypeError, "words must be str");
+            goto error;
+        }
+        Py_ssize_t at = PyUnicode_Find(text, word, pos, end, 1);
+        if (at == -2)
+            goto error;
+        if (at < 0) {
+            PyErr_Format(PyExc_ValueError, "word %R is not in the text after the words before it", word);
+            goto error;
+        }
+        PyObject *value = PyLong_FromSsize_t(at);
+        if (value == NULL)
+            goto error;
+        PyList_SET_ITEM(starts, k, value);
+        pos = at + PyUnicode_GET_LENGTH(word);
+    }
+    return starts;
+error:
+    Py_DECREF(starts);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"place_words", place_words, METH_VARARGS, "where each word starts, each the next occurrence after the last"},
+    {"wordpiece_model", wordpiece_model, METH_VARARGS, "a WordPiece model's tries, for wordpiece_ids"},
+    {"wordpiece_ids", wordpiece_ids, METH_VARARGS, "the WordPiece model's ids of each word"},
     {"unigram_model", unigram_model, METH_VARARGS, "a Unigram model's trie, for unigram_ids"},
     {"unigram_ids", unigram_ids, METH_VARARGS, "the Unigram model's ids of each word"},
     {"scan", scan, METH_VARARGS, "(OR of the text's character flags, set of its characters with flags 0)"},

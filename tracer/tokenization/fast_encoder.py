@@ -47,7 +47,7 @@ class FastEncoder:
         self.word_offsets = word_offsets_for(tokenizer)
         self.model = tokenizer.model
         self.loops = loops  # the compiled per-page loops, or the pure-Python ones (``loops``)
-        self.unigram = compiled_unigram(tokenizer, loops)
+        self.compiled = compiled_model(tokenizer, loops)  # the model in C, or None: model.tokenize
         self.fast = fast_path_for(tokenizer, self.cache, self.tokenize_words, loops) if fast_path else None
         self.pages_fast = 0
         self.pages_reference = 0
@@ -81,12 +81,11 @@ class FastEncoder:
         return Encoded(ids, token_offsets(words, entries, lambda k: splits[k][1], self.word_offsets))
 
     def tokenize_words(self, words: list[str]) -> list[WordEntry]:
-        """The model's ids for each (distinct, uncached) word; cached while there is room. A Unigram model goes
-        through the compiled Viterbi when it is built (``compiled_unigram``); any other, one ``model.tokenize`` per
-        word: 5.3 µs a word for XLM-R here, where ``encode_batch`` of the model alone takes 8.9 and its
-        ``encode_batch_fast`` 6.9 (docs/benchmarks.md)."""
-        if self.unigram is not None:
-            entries = self.loops.unigram_ids(self.unigram, words)
+        """The model's ids for each (distinct, uncached) word; cached while there is room. Through the compiled
+        model when there is one (``compiled_model``), else one ``model.tokenize`` per word: 5.3 µs a word for
+        XLM-R here, where ``encode_batch`` of the model alone takes 8.9 and ``encode_batch_fast`` 6.9."""
+        if self.compiled is not None:
+            entries = self.compiled(words)
         else:
             tokenize = self.model.tokenize
             entries = [[t.id for t in tokenize(word)] for word in words]
@@ -96,13 +95,23 @@ class FastEncoder:
         return entries
 
 
-def compiled_unigram(tokenizer: Tokenizer, loops: ModuleType) -> object | None:
-    """The tokenizer's Unigram model as the compiled loops' trie (``unigram_model`` in ``_wordloop.c``, the model's
-    own Viterbi rules), or None: another model, byte fallback (not reproduced), or no compiled loops."""
+def compiled_model(tokenizer: Tokenizer, loops: ModuleType) -> Callable[[list[str]], list[WordEntry]] | None:
+    """The tokenizer's model in the compiled loops, words in, ids out, by the model's own rules (``_wordloop.c``:
+    Unigram's Viterbi, WordPiece's longest match first), or None: another model, Unigram's byte fallback (not
+    reproduced), or no compiled loops."""
     if not hasattr(loops, "unigram_model"):
         return None
     model = json.loads(tokenizer.to_str()).get("model") or {}
-    if model.get("type") != "Unigram" or model.get("byte_fallback") or model.get("unk_id") is None:
-        return None
-    vocab = model["vocab"]
-    return loops.unigram_model([piece for piece, _ in vocab], [float(score) for _, score in vocab], model["unk_id"])
+    if model.get("type") == "Unigram" and not model.get("byte_fallback") and model.get("unk_id") is not None:
+        vocab = model["vocab"]
+        trie = loops.unigram_model([piece for piece, _ in vocab], [float(s) for _, s in vocab], model["unk_id"])
+        return lambda words: loops.unigram_ids(trie, words)
+    if model.get("type") == "WordPiece" and model.get("unk_token") in model.get("vocab", {}):
+        vocab = model["vocab"]
+        tokens = list(vocab)
+        tries = loops.wordpiece_model(
+            tokens, [vocab[t] for t in tokens], vocab[model["unk_token"]], model.get("continuing_subword_prefix") or "",
+            int(model.get("max_input_chars_per_word", 100)),
+        )  # fmt: skip
+        return lambda words: loops.wordpiece_ids(tries, words)
+    return None

@@ -69,23 +69,31 @@ class FastPath:
 
     def _learn(self, text: str) -> int | None:
         """The page's flags (the OR of its characters'), probing the characters met for the first time; None when
-        the page holds one that is not safe."""
+        the page holds one that is not safe. A new character's whole block of 256 code points is probed with it:
+        a script's characters come together, and each newly learnt separator would otherwise rebuild the split
+        pattern (one rebuild per new kanji on Japanese pages: 6 s of a first pass over the shared pages)."""
         seen, unknown = self.loops.scan(text, self.flags)
         for ch in unknown:
-            self.probe(ch)
-            letter = cluster_letter(ch)
-            self.letters[ord(ch)] = letter
-            bits = wordloop.KNOWN | self.extra_bits(ch)
-            if letter not in "abcd":
-                self.cluster_risky.add(ch)
-                bits |= wordloop.RISKY
-            if ch in self.unsafe:
-                bits |= wordloop.UNSAFE
-            if ord(ch) in self.table:
-                bits |= wordloop.MAPPED
-            self.flags[ord(ch)] = bits
-            seen |= bits
+            block = ord(ch) & ~0xFF
+            for code in range(block, block + 0x100):
+                if not self.flags[code] and not 0xD800 <= code < 0xE000:
+                    self._learn_character(chr(code))
+            seen |= self.flags[ord(ch)]
         return None if seen & wordloop.UNSAFE else seen
+
+    def _learn_character(self, ch: str) -> None:
+        self.probe(ch)
+        letter = cluster_letter(ch)
+        self.letters[ord(ch)] = letter
+        bits = wordloop.KNOWN | self.extra_bits(ch)
+        if letter not in "abcd":
+            self.cluster_risky.add(ch)
+            bits |= wordloop.RISKY
+        if ch in self.unsafe:
+            bits |= wordloop.UNSAFE
+        if ord(ch) in self.table:
+            bits |= wordloop.MAPPED
+        self.flags[ord(ch)] = bits
 
     def clusters_proven(self, text: str, page: int, normalize_whole: Callable[[str], str]) -> bool:
         """Whether every grapheme cluster of the page that may be looked up whole (shorter than 6 bytes) normalizes
@@ -224,9 +232,9 @@ class BertFastPath(FastPath):
 
     def probe(self, ch: str) -> None:
         mapped = self.normalizer.normalize_str(ch)
-        self._pattern = None
         if mapped == f" {ch} ":
             self.isolated.add(ch)  # CJK ideographs stand alone
+            self._pattern = None  # the split pattern changes only with what separates words
             return
         if mapped == "":
             self.removed.add(ch)
@@ -237,8 +245,10 @@ class BertFastPath(FastPath):
         pieces = [w for w, _ in self.pre_tokenizer.pre_tokenize_str(f"a{mapped}a")]
         if pieces == ["a", "a"]:
             self.spaces.add(ch)
+            self._pattern = None
         elif pieces == ["a", mapped, "a"]:
             self.isolated.add(ch)
+            self._pattern = None
         elif pieces == [f"a{mapped}a"]:
             if mapped != ch:
                 self.table[ord(ch)] = mapped
@@ -267,21 +277,12 @@ class BertFastPath(FastPath):
         words = [w.translate(self.table) for w in originals] if page & wordloop.MAPPED else originals
         ids, entries = self._lookup(words)
 
-        placed: dict[int, int] = {}
-        cursor = [0, 0]  # next word to place, and where its search starts
+        placed: list[int] = []
 
         def word_start(k: int) -> int:
             """Words are separated only by whitespace, so each is the next occurrence of its text."""
-            if k not in placed:
-                if k == len(originals) - 1:
-                    placed[k] = text.rfind(originals[k])
-                else:
-                    i, pos = cursor if k >= cursor[0] else (0, 0)
-                    while i <= k:
-                        placed[i] = pos = text.find(originals[i], pos)
-                        pos += len(originals[i])
-                        i += 1
-                    cursor[:] = [i, pos]
+            if not placed:
+                placed.extend(self.loops.place_words(text, originals))
             return placed[k]
 
         return ids, mapped_offsets(words, entries, word_start, source or _same, self.word_offsets)

@@ -60,3 +60,15 @@ def lookup(
         if None in entries:
             return None, None, list(dict.fromkeys(w for w, e in zip(words, entries, strict=True) if e is None))
     return [i for entry in entries for i in entry], entries, []
+
+
+def place_words(text: str, words: list[str]) -> list[int]:
+    """Where each word starts in ``text``, each the next occurrence of its text after the one before."""
+    starts, pos = [], 0
+    for word in words:
+        pos = text.find(word, pos)
+        if pos < 0:
+            raise ValueError(f"word {word!r} is not in the text after the words before it")
+        starts.append(pos)
+        pos += len(word)
+    return starts
