@@ -21,7 +21,7 @@ COPY jobs ./jobs
 # gcc only to build the segmenter's C word loop (tracer/tokenization/_wordloop.c), then removed.
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
  && pip install --no-cache-dir -c requirements/constraints.txt ".[${EXTRAS}]" \
- && python -c "from tracer.tokenization.loops import IMPLEMENTATION; assert IMPLEMENTATION == 'compiled'" \
+ && (cd / && python -c "from tracer.tokenization.loops import IMPLEMENTATION; assert IMPLEMENTATION == 'compiled'") \
  && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 
 # `docker run IMAGE extract DUMP --warehouse /wh`, or spark-submit /opt/factrace/jobs/<stage>.py ...
