@@ -92,3 +92,15 @@ def test_the_compiled_models_give_the_models_ids(tokenizers):
     bare = [w.lstrip("▁") or "x" for w in words] + ["x" * 100, "x" * 101, "ab" * 60, "##ab", "[UNK]"]
     model = tokenizers["wordpiece"].model  # longest match first, unk for a word too long or with no match
     assert wordpiece(bare) == [[t.id for t in model.tokenize(w)] for w in bare]
+
+
+@pytest.mark.shared_data
+def test_the_compiled_cluster_scan_finds_the_patterns_candidates(tokenizers):
+    from tracer.tokenization import wordloop
+
+    compiled, python = FastEncoder(tokenizers["xlm-r"]), FastEncoder(tokenizers["xlm-r"], loops=wordloop)
+    texts = [*TRICKY, *ADVERSARIAL, "\u0600", "\u0600\u0600", "a\u0600", "\u0301\u0600x\u0301", "\r", "\r\n\r"]
+    for text in texts:
+        compiled.encode(text), python.encode(text)
+    for text in texts:
+        assert compiled.fast.cluster_candidates(text) == python.fast.cluster_candidates(text), ascii(text)

@@ -156,4 +156,5 @@ def test_the_compiled_and_the_python_word_loops_encode_every_page_alike(warehous
             edges = sorted({*range(0, len(a.ids), 511), len(a.ids) - 1} - {-1})
             assert [a.offset(i) for i in edges] == [b.offset(i) for i in edges]
         assert (compiled.pages_fast, compiled.pages_reference) == (python.pages_fast, python.pages_reference)
+        assert all(compiled.fast.cluster_candidates(t) == python.fast.cluster_candidates(t) for t in texts)
         assert compiled.pages_fast >= 0.99 * len(texts)  # the fast path takes 99 % of the shared pages at least

@@ -694,7 +694,81 @@ error:
     return NULL;
 }
 
+/* cluster_candidates(text, flags) -> set: the candidates fast_paths.cluster_pattern finds, by the same scan: at
+ * each position, Prepends then one base (neither extending nor Prepend, or the start of the text) then one or more
+ * extending characters; else one or more Prepends, at most one base, extending characters; else CR LF. */
+#define RISKY_BIT 4
+#define PREPEND_BIT 128
+
+static PyObject *
+cluster_candidates(PyObject *self, PyObject *args)
+{
+    PyObject *text, *flags, *found;
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "UO:cluster_candidates", &text, &flags) || flags_buffer(flags, &view) < 0)
+        return NULL;
+    if ((found = PySet_New(NULL)) == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    const unsigned char *f = view.buf;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+#define CH(k) PyUnicode_READ(kind, data, (k))
+#define IS_P(k) (f[CH(k)] & PREPEND_BIT)
+#define IS_E(k) ((f[CH(k)] & (RISKY_BIT | PREPEND_BIT)) == RISKY_BIT && CH(k) != '\r')
+    for (Py_ssize_t i = 0; i < n;) {
+        Py_ssize_t end = -1, j = i;
+        while (j < n && IS_P(j))
+            j++;
+        if (j < n && !IS_P(j) && !IS_E(j)) { /* Prepends, a base, extending characters */
+            Py_ssize_t m = j + 1;
+            while (m < n && IS_E(m))
+                m++;
+            if (m > j + 1)
+                end = m;
+        }
+        if (end < 0 && j == 0) { /* at the start of the text: extending characters with no base */
+            Py_ssize_t m = 0;
+            while (m < n && IS_E(m))
+                m++;
+            if (m > 0)
+                end = m;
+        }
+        if (end < 0 && j > i) { /* Prepends, at most one base, extending characters */
+            Py_ssize_t m = j;
+            if (m < n && !IS_P(m) && !IS_E(m))
+                m++;
+            while (m < n && IS_E(m))
+                m++;
+            end = m;
+        }
+        if (end < 0 && CH(i) == '\r' && i + 1 < n && CH(i + 1) == '\n')
+            end = i + 2;
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        PyObject *candidate = PyUnicode_Substring(text, i, end);
+        if (candidate == NULL || PySet_Add(found, candidate) < 0) {
+            Py_XDECREF(candidate);
+            Py_DECREF(found);
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+        Py_DECREF(candidate);
+        i = end;
+    }
+#undef CH
+#undef IS_P
+#undef IS_E
+    PyBuffer_Release(&view);
+    return found;
+}
+
 static PyMethodDef methods[] = {
+    {"cluster_candidates", cluster_candidates, METH_VARARGS, "the grapheme cluster candidates of a text"},
     {"place_words", place_words, METH_VARARGS, "where each word starts, each the next occurrence after the last"},
     {"wordpiece_model", wordpiece_model, METH_VARARGS, "a WordPiece model's tries, for wordpiece_ids"},
     {"wordpiece_ids", wordpiece_ids, METH_VARARGS, "the WordPiece model's ids of each word"},

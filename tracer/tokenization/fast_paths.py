@@ -88,7 +88,7 @@ class FastPath:
         bits = wordloop.KNOWN | self.extra_bits(ch)
         if letter not in "abcd":
             self.cluster_risky.add(ch)
-            bits |= wordloop.RISKY
+            bits |= wordloop.RISKY | (wordloop.PREPEND if letter in PREPEND else 0)
         if ch in self.unsafe:
             bits |= wordloop.UNSAFE
         if ord(ch) in self.table:
@@ -106,9 +106,7 @@ class FastPath:
         of 6 bytes or more). Each distinct candidate is put to the normalizer once."""
         if not page & wordloop.RISKY:
             return True
-        if self._risky_re is None or self._risky_re[0] != len(self.cluster_risky):
-            self._risky_re = (len(self.cluster_risky), cluster_pattern(self.cluster_risky, self.letters))
-        for candidate in set(self._risky_re[1].findall(text)):
+        for candidate in self.cluster_candidates(text):
             if len(candidate) == 1 or len(candidate.encode("utf-8")) >= 6:
                 continue
             proven = self.proven.get(candidate)
@@ -118,6 +116,14 @@ class FastPath:
             if not proven:
                 return False
         return True
+
+    def cluster_candidates(self, text: str) -> set[str]:
+        """The distinct candidates ``cluster_pattern`` finds: by the compiled scan when there is one."""
+        if hasattr(self.loops, "cluster_candidates"):
+            return self.loops.cluster_candidates(text, self.flags)
+        if self._risky_re is None or self._risky_re[0] != len(self.cluster_risky):
+            self._risky_re = (len(self.cluster_risky), cluster_pattern(self.cluster_risky, self.letters))
+        return set(self._risky_re[1].findall(text))
 
     def normalize(self, text: str, page: int) -> str:
         """Apply the per-character table; only the characters this page has that change are visited."""

@@ -15,6 +15,7 @@ MAPPED = 8  # the normalizer maps it to another character (or, SentencePiece, to
 EXPANDING = 16  # ... to several characters
 EXPANDING_TO_SPACE = 32  # ... among them a space
 REMOVED = 64  # the normalizer deletes it (WordPiece)
+PREPEND = 128  # a grapheme-cluster Prepend (RISKY too)
 CODE_POINTS = 0x110000
 
 
