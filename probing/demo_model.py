@@ -7,11 +7,11 @@ every pattern and absent type appears. It is trained on exactly the probe's quer
 probe asks. CPU, one thread, fixed seed: the same sample gives the same weights on one machine.
 
 Across machines, float kernels differ: MKL and ATen pick code paths by CPU (AVX-512 on one, AVX2 on
-another), and 300 steps amplify the last-bit differences into another model (seen: a demo trained on a
-Sapphire Rapids machine differed from CI's). ``train_portably`` therefore trains in a child process
-that pins them: MKL's conditional numerical reproducibility (``MKL_CBWR=COMPATIBLE``), ATen's scalar
-kernels, oneDNN's baseline ISA and one thread, so every x86-64 machine gets the same weights, and the
-README's demo output is the one CI reproduces.
+another), and 300 steps amplify the last-bit differences into another model (seen: a demo trained on
+a machine with AVX-512 and AMX differed from the one the README showed). ``train_portably`` therefore
+trains in a child process that pins them: MKL's conditional numerical reproducibility
+(``MKL_CBWR=COMPATIBLE``), ATen's scalar kernels, oneDNN's baseline ISA and one thread, so that
+machines of other CPUs get the same weights, and the README's demo output is the one CI reproduces.
 """
 
 from __future__ import annotations
