@@ -17,3 +17,4 @@ MATCH_MODES = (TOKENS, FACT_CL, TEXT)  # presence: token ids, the authors' subst
 
 NO_DUMP = "none"  # the dump partition of tables that read no dump (facts, predictions' quarantine)
 NO_INTERVENTION = "none"  # the model as it is
+ENGLISH_LANG = "en"  # LRP2 projects every other language towards it; its gains count the facts English knows

@@ -1,5 +1,7 @@
 """The table-driven fast paths give exactly the tokenizer's ids, and decline what they cannot prove."""
 
+import json
+
 import pytest
 
 from tests.helpers import train_wordpiece
@@ -82,7 +84,9 @@ def test_the_compiled_models_give_the_models_ids(tokenizers):
     if IMPLEMENTATION != "compiled":
         pytest.fail("the compiled word loop is not built: 'make venv' builds it with the package (needs a C compiler)")
     tok = tokenizers["xlm-r"]
-    unigram, wordpiece = compiled_model(tok, LOOPS), compiled_model(tokenizers["wordpiece"], LOOPS)
+    unigram, wordpiece = (
+        compiled_model(json.loads(t.to_str())["model"], LOOPS) for t in (tok, tokenizers["wordpiece"])
+    )
     rng = random.Random(11)
     codes = [c for c in (rng.randrange(0x20, 0x30000) for _ in range(400)) if not 0xD800 <= c < 0xE000]
     pool = "▁abé東京ฤ🧿\u0301\u200d<>sunk" + "".join(map(chr, codes))  # pieces, and characters no piece covers

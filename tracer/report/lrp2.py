@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemas.tables import INTERVENTION_EFFECTS, LRP2_SEARCH, NEURONS
-from schemas.values import NO_INTERVENTION
+from schemas.values import ENGLISH_LANG, NO_INTERVENTION
 from tracer.classify.effects import GAINED, UNDECIDED
 from tracer.classify.patterns import PATTERNS
 from tracer.warehouse import Warehouse
@@ -62,9 +62,8 @@ class Lrp2Section:
     languages: list[dict]  # per language: accuracies, transferability, pairs
     groups: list[dict]  # per group: mean baseline and LRP2 accuracy and transferability
     table1: list[dict] = field(default_factory=list)  # the paper's Table 1 rows
-    gains: list[dict] = field(
-        default_factory=list
-    )  # per intervention and language: gained and lost, joined with tracing
+    # per intervention and language: what it gained and lost, joined with tracing (``intervention_effects``)
+    gains: list[dict] = field(default_factory=list)
 
 
 def effects_summary(rows: list[dict]) -> list[dict]:
@@ -103,13 +102,13 @@ def lrp2_section(wh: Warehouse, values: dict[str, str], reference_dir: Path | No
     by_lang: dict[str, dict[str, dict]] = {}
     for row in rows:
         by_lang.setdefault(row["lang"], {})[row["intervention"]] = row
-    english = by_lang.get("en", {}).get(NO_INTERVENTION)
+    english = by_lang.get(ENGLISH_LANG, {}).get(NO_INTERVENTION)
     english_set = set(english["test_correct_uuids"] or []) if english else set()
     optimal = {r["lang"]: f"{r['lirp_layer']},{r['lsrp_layer']}" for r in _reference_rows(reference_dir, OPTIMAL_FILE)}
     levels = resource_levels(reference_dir)
     languages = []
     for lang, found in sorted(by_lang.items()):
-        if lang == "en":
+        if lang == ENGLISH_LANG:
             continue
         base = found[NO_INTERVENTION]
         chosen = next(r for r in found.values() if r["chosen"])
@@ -165,7 +164,9 @@ def neuron_overlap(wh: Warehouse, values: dict[str, str], lang: str, interventio
     keys = {"model": values["model"], "protocol": values["protocol"], "rules": values["rules"]}
     english = {
         r["uuid"]: set(r["neuron_ids"])
-        for r in wh.read(NEURONS, ["uuid", "neuron_ids"], **keys, lang="en", intervention=NO_INTERVENTION).to_pylist()
+        for r in wh.read(
+            NEURONS, ["uuid", "neuron_ids"], **keys, lang=ENGLISH_LANG, intervention=NO_INTERVENTION
+        ).to_pylist()
     }
     own = {
         r["uuid"]: set(r["neuron_ids"])

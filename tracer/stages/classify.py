@@ -32,7 +32,7 @@ from schemas.tables import (
     PREDICTIONS,
     QUARANTINE,
 )
-from schemas.values import FULL_MATCH, NO_INTERVENTION, PROTOCOLS
+from schemas.values import ENGLISH_LANG, FULL_MATCH, NO_INTERVENTION, PROTOCOLS
 from tracer import storage
 from tracer.classify.absent import DEFAULT, FACT_CL, NAMING_CUE_RELATIONS, RULES
 from tracer.classify.effects import intervention_effects
@@ -56,7 +56,6 @@ from tracer.warehouse import Warehouse, partition_path, write_table
 log = logging.getLogger("factrace.classify")
 STAGE = "classify"
 SIMILARITY = "_similarity"
-ENGLISH = "en"  # an intervention's gains count the facts English's baseline knows
 
 
 @dataclass
@@ -106,6 +105,11 @@ class ClassifyConfig:
                 f"--rules fact-cl decides presence with fact-cl matching; drop --match-mode {self.match_mode}"
             )
         self.match_mode = self.match_mode or wanted
+
+    @property
+    def intervened(self) -> bool:
+        """Probe rows of an intervention: their effects are counted against the baseline's classes."""
+        return self.intervention != NO_INTERVENTION
 
 
 def _read(files: list[str], columns: list[str] | None = None) -> pa.Table | None:
@@ -216,7 +220,7 @@ class ClassifyStage(Stage):
     def _check_baseline(self, model: str, langs: list[str], dumps: list[str]) -> None:
         """An intervention's effects are counted against the baseline's classes, so those must exist."""
         cfg, wh = self.config, self.warehouse
-        if cfg.intervention == NO_INTERVENTION:
+        if not cfg.intervened:
             return
         baseline = {**self.probe_values(model), "intervention": NO_INTERVENTION}
         missing = [
@@ -320,6 +324,8 @@ class ClassifyStage(Stage):
             for lang in sorted(neuron_files)
         ]
         log.info("classify: model %s, %d language(s), %d with neurons", model, len(langs), len(neuron_files))
+        english = {**probe, "intervention": NO_INTERVENTION, "lang": ENGLISH_LANG}
+        english_files = wh.files(PREDICTIONS, english) if cfg.intervened else []
         similar = self.runner.map(similarity_task, similarity_tasks, "classify: neuron similarity", Work("languages"))
         partial_of = {r.lang: r.partial_file for r in similar}
         tasks = []
@@ -329,7 +335,6 @@ class ClassifyStage(Stage):
                 presence_files = wh.files(FACT_PRESENCE, presence) if presence_tokenizer else []
                 out = {"dump": dump, **probe, "lang": lang}
                 baseline = {**out, "intervention": NO_INTERVENTION}
-                intervened = cfg.intervention != NO_INTERVENTION
                 tasks.append(
                     ClassifyTask(
                         warehouse=wh.root,
@@ -347,12 +352,8 @@ class ClassifyStage(Stage):
                         rules=cfg.rules,
                         naming_cues=list(cfg.naming_cues),
                         classes_dir=wh.staged_partition(run.run_id, FACT_CLASSES, out),
-                        baseline_class_files=wh.files(FACT_CLASSES, baseline) if intervened else [],
-                        english_prediction_files=wh.files(
-                            PREDICTIONS, {**probe, "intervention": NO_INTERVENTION, "lang": ENGLISH}
-                        )
-                        if intervened
-                        else [],
+                        baseline_class_files=wh.files(FACT_CLASSES, baseline) if cfg.intervened else [],
+                        english_prediction_files=english_files,
                     )
                 )
         classified = self.runner.map(classify_task, tasks, "classify: patterns", Work("languages"))
@@ -396,7 +397,7 @@ class ClassifyStage(Stage):
             values = {"dump": dump, **probe}
             stats = sorted(by_dump[dump], key=lambda s: s["lang"])
             tables = [(LANGUAGE_STATS, stats), (LANGUAGE_PAIRS, pairs)]
-            if self.config.intervention != NO_INTERVENTION:
+            if self.config.intervened:
                 tables.append((INTERVENTION_EFFECTS, sorted(effects[dump], key=lambda r: r["lang"])))
             for table, rows in tables:
                 path = storage.join(wh.staged_partition(run.run_id, table, values), "part-00000.parquet")
@@ -404,9 +405,7 @@ class ClassifyStage(Stage):
         wh.check_staged(run.run_id)
         published = [{"dump": dump, **probe, "lang": lang} for dump in dumps for lang in langs]
         replaced = [(FACT_CLASSES, values) for values in published]
-        stats_tables = [LANGUAGE_STATS, LANGUAGE_PAIRS]
-        if self.config.intervention != NO_INTERVENTION:
-            stats_tables.append(INTERVENTION_EFFECTS)
+        stats_tables = [LANGUAGE_STATS, LANGUAGE_PAIRS, *([INTERVENTION_EFFECTS] if self.config.intervened else [])]
         for table in stats_tables:
             replaced += [(table, {"dump": dump, **probe}) for dump in dumps]
         wh.publish(run.run_id, [*replaced, (QUARANTINE, scope)])

@@ -17,13 +17,13 @@ import pyarrow.parquet as pq
 from probing.model_files import checked_model_dir, model_id
 from schemas.arrow import arrow_schema
 from schemas.tables import FACTS, LANGUAGE_VECTORS, LRP2_SEARCH
-from schemas.values import NO_INTERVENTION
+from schemas.values import ENGLISH_LANG, NO_INTERVENTION
 from tracer import storage
 from tracer.config import option
 from tracer.errors import InputNotFound
 from tracer.progress import Work
 from tracer.stages.common import Stage, StageResult
-from tracer.stages.probe import ENGLISH_LANG, FACT_COLUMNS, model_for_executors, task_device, task_model
+from tracer.stages.probe import FACT_COLUMNS, model_for_executors, task_device, task_model
 from tracer.stages.tasks import SearchDone, SearchTask
 from tracer.warehouse import partition_path, write_table
 

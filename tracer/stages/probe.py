@@ -26,7 +26,16 @@ import pyarrow.parquet as pq
 from probing.model_files import checked_model_dir, model_id
 from probing.report import language_table, overall_p_at_1
 from schemas.tables import FACTS, LANGUAGE_VECTORS, NEURONS, PREDICTIONS, QUARANTINE
-from schemas.values import DEFAULT_RULES, FACT_CL, FULL_MATCH, NO_DUMP, NO_INTERVENTION, PROTOCOLS, RULE_SETS
+from schemas.values import (
+    DEFAULT_RULES,
+    ENGLISH_LANG,
+    FACT_CL,
+    FULL_MATCH,
+    NO_DUMP,
+    NO_INTERVENTION,
+    PROTOCOLS,
+    RULE_SETS,
+)
 from tracer import storage
 from tracer.config import option, require
 from tracer.errors import ConfigError, InputNotFound
@@ -44,7 +53,6 @@ if TYPE_CHECKING:  # torch stays out of the driver until a task runs
 
 log = logging.getLogger("factrace.probe")
 STAGE = "probe"
-ENGLISH_LANG = "en"  # LRP2 projects every other language towards it
 FACT_COLUMNS = ["uuid", "relation", "subject_label", "object_label", "template"]
 
 

@@ -392,9 +392,41 @@ utf8_length(unsigned char lead)
     return lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
 }
 
-/* The ids of one word, appended to a new list. */
+/* Per-call working memory of a model: Viterbi's arrays, grown to the longest word met. */
+typedef struct {
+    double *score;
+    int32_t *from, *id;
+    Py_ssize_t room;
+} Scratch;
+
+static void
+scratch_free(Scratch *s)
+{
+    PyMem_Free(s->score);
+    PyMem_Free(s->from);
+    PyMem_Free(s->id);
+}
+
+static int
+scratch_fit(Scratch *s, Py_ssize_t size)
+{
+    if (size <= s->room)
+        return 0;
+    scratch_free(s);
+    s->room = 2 * size;
+    s->score = PyMem_Malloc(s->room * sizeof(double));
+    s->from = PyMem_Malloc(s->room * sizeof(int32_t));
+    s->id = PyMem_Malloc(s->room * sizeof(int32_t));
+    if (s->score == NULL || s->from == NULL || s->id == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* The ids of one word, in a new list. */
 static PyObject *
-unigram_word(const Unigram *u, const unsigned char *b, Py_ssize_t size, double *score, int32_t *from, int32_t *id)
+unigram_viterbi(const Unigram *u, const unsigned char *b, Py_ssize_t size, double *score, int32_t *from, int32_t *id)
 {
     for (Py_ssize_t i = 0; i <= size; i++)
         from[i] = -1;
@@ -456,56 +488,54 @@ unigram_word(const Unigram *u, const unsigned char *b, Py_ssize_t size, double *
 }
 
 static PyObject *
-unigram_ids(PyObject *self, PyObject *args)
+unigram_word(const void *model, PyObject *word, Scratch *scratch)
+{
+    PyObject *encoded = PyUnicode_AsUTF8String(word); /* not AsUTF8AndSize: that keeps a copy in every cached word */
+    if (encoded == NULL)
+        return NULL;
+    Py_ssize_t size = PyBytes_GET_SIZE(encoded);
+    PyObject *ids = NULL;
+    if (scratch_fit(scratch, size + 1) == 0)
+        ids = unigram_viterbi(model, (const unsigned char *)PyBytes_AS_STRING(encoded), size, scratch->score,
+                              scratch->from, scratch->id);
+    Py_DECREF(encoded);
+    return ids;
+}
+
+typedef PyObject *(*WordIds)(const void *model, PyObject *word, Scratch *scratch);
+
+/* A model's ids of each word of a list: the one loop behind unigram_ids and wordpiece_ids. */
+static PyObject *
+map_words(PyObject *args, const char *format, const char *capsule_name, WordIds word_ids)
 {
     PyObject *capsule, *words;
-    if (!PyArg_ParseTuple(args, "OO!:unigram_ids", &capsule, &PyList_Type, &words))
+    if (!PyArg_ParseTuple(args, format, &capsule, &PyList_Type, &words))
         return NULL;
-    Unigram *u = PyCapsule_GetPointer(capsule, "factrace.unigram");
-    if (u == NULL)
+    const void *model = PyCapsule_GetPointer(capsule, capsule_name);
+    if (model == NULL)
         return NULL;
     Py_ssize_t n = PyList_GET_SIZE(words);
     PyObject *out = PyList_New(n);
     if (out == NULL)
         return NULL;
-    Py_ssize_t room = 0;
-    double *score = NULL;
-    int32_t *from = NULL, *id = NULL;
+    Scratch scratch = {NULL, NULL, NULL, 0};
     for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *encoded = PyUnicode_AsUTF8String(PyList_GET_ITEM(words, k));
-        if (encoded == NULL)
-            goto error;
-        Py_ssize_t size = PyBytes_GET_SIZE(encoded);
-        if (size + 1 > room) {
-            room = 2 * (size + 1);
-            PyMem_Free(score);
-            PyMem_Free(from);
-            PyMem_Free(id);
-            score = PyMem_Malloc(room * sizeof(double));
-            from = PyMem_Malloc(room * sizeof(int32_t));
-            id = PyMem_Malloc(room * sizeof(int32_t));
-            if (score == NULL || from == NULL || id == NULL) {
-                Py_DECREF(encoded);
-                PyErr_NoMemory();
-                goto error;
-            }
+        PyObject *ids = word_ids(model, PyList_GET_ITEM(words, k), &scratch);
+        if (ids == NULL) {
+            scratch_free(&scratch);
+            Py_DECREF(out);
+            return NULL;
         }
-        PyObject *ids = unigram_word(u, (const unsigned char *)PyBytes_AS_STRING(encoded), size, score, from, id);
-        Py_DECREF(encoded);
-        if (ids == NULL)
-            goto error;
         PyList_SET_ITEM(out, k, ids);
     }
-    PyMem_Free(score);
-    PyMem_Free(from);
-    PyMem_Free(id);
+    scratch_free(&scratch);
     return out;
-error:
-    PyMem_Free(score);
-    PyMem_Free(from);
-    PyMem_Free(id);
-    Py_DECREF(out);
-    return NULL;
+}
+
+static PyObject *
+unigram_ids(PyObject *self, PyObject *args)
+{
+    return map_words(args, "OO!:unigram_ids", "factrace.unigram", unigram_word);
 }
 
 /* ---- WordPiece model: greedy longest match first, as tokenizers' WordPiece::tokenize ----------------------
@@ -588,8 +618,9 @@ error:
 }
 
 static PyObject *
-wordpiece_word(const WordPiece *w, PyObject *word)
+wordpiece_word(const void *model, PyObject *word, Scratch *scratch)
 {
+    const WordPiece *w = model;
     PyObject *encoded = PyUnicode_AsUTF8String(word); /* not AsUTF8AndSize: that keeps a copy in every cached word */
     if (encoded == NULL)
         return NULL;
@@ -638,25 +669,7 @@ wordpiece_word(const WordPiece *w, PyObject *word)
 static PyObject *
 wordpiece_ids(PyObject *self, PyObject *args)
 {
-    PyObject *capsule, *words;
-    if (!PyArg_ParseTuple(args, "OO!:wordpiece_ids", &capsule, &PyList_Type, &words))
-        return NULL;
-    WordPiece *w = PyCapsule_GetPointer(capsule, "factrace.wordpiece");
-    if (w == NULL)
-        return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(words);
-    PyObject *out = PyList_New(n);
-    if (out == NULL)
-        return NULL;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *ids = wordpiece_word(w, PyList_GET_ITEM(words, k));
-        if (ids == NULL) {
-            Py_DECREF(out);
-            return NULL;
-        }
-        PyList_SET_ITEM(out, k, ids);
-    }
-    return out;
+    return map_words(args, "OO!:wordpiece_ids", "factrace.wordpiece", wordpiece_word);
 }
 
 static PyObject *
@@ -694,18 +707,19 @@ error:
     return NULL;
 }
 
-/* cluster_candidates(text, flags) -> set: the candidates fast_paths.cluster_pattern finds, by the same scan: at
- * each position, Prepends then one base (neither extending nor Prepend, or the start of the text) then one or more
- * extending characters; else one or more Prepends, at most one base, extending characters; else CR LF. */
-#define RISKY_BIT 4
-#define PREPEND_BIT 128
+/* cluster_candidates(text, flags, risky, prepend) -> set: the candidates fast_paths.cluster_pattern finds, by the
+ * same scan: at each position, Prepends then one base (neither extending nor Prepend, or the start of the text)
+ * then one or more extending characters; else one or more Prepends, at most one base, extending characters; else
+ * CR LF. risky and prepend are wordloop.py's bits: a character is extending when risky and not prepend. */
 
 static PyObject *
 cluster_candidates(PyObject *self, PyObject *args)
 {
     PyObject *text, *flags, *found;
+    unsigned int risky, prepend;
     Py_buffer view;
-    if (!PyArg_ParseTuple(args, "UO:cluster_candidates", &text, &flags) || flags_buffer(flags, &view) < 0)
+    if (!PyArg_ParseTuple(args, "UOII:cluster_candidates", &text, &flags, &risky, &prepend) ||
+        flags_buffer(flags, &view) < 0)
         return NULL;
     if ((found = PySet_New(NULL)) == NULL) {
         PyBuffer_Release(&view);
@@ -716,8 +730,8 @@ cluster_candidates(PyObject *self, PyObject *args)
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
 #define CH(k) PyUnicode_READ(kind, data, (k))
-#define IS_P(k) (f[CH(k)] & PREPEND_BIT)
-#define IS_E(k) ((f[CH(k)] & (RISKY_BIT | PREPEND_BIT)) == RISKY_BIT && CH(k) != '\r')
+#define IS_P(k) (f[CH(k)] & prepend)
+#define IS_E(k) ((f[CH(k)] & (risky | prepend)) == risky && CH(k) != '\r')
     for (Py_ssize_t i = 0; i < n;) {
         Py_ssize_t end = -1, j = i;
         while (j < n && IS_P(j))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import json
 import re
 from collections.abc import Callable
 from types import ModuleType
@@ -120,7 +119,7 @@ class FastPath:
     def cluster_candidates(self, text: str) -> set[str]:
         """The distinct candidates ``cluster_pattern`` finds: by the compiled scan when there is one."""
         if hasattr(self.loops, "cluster_candidates"):
-            return self.loops.cluster_candidates(text, self.flags)
+            return self.loops.cluster_candidates(text, self.flags, wordloop.RISKY, wordloop.PREPEND)
         if self._risky_re is None or self._risky_re[0] != len(self.cluster_risky):
             self._risky_re = (len(self.cluster_risky), cluster_pattern(self.cluster_risky, self.letters))
         return set(self._risky_re[1].findall(text))
@@ -338,10 +337,9 @@ def cluster_pattern(risky: set[str], letters: dict[int, str]) -> re.Pattern[str]
 
 
 def fast_path_for(
-    tokenizer: Tokenizer, cache: dict, tokenize_words: Callable, loops: ModuleType = LOOPS
+    tokenizer: Tokenizer, config: dict, cache: dict, tokenize_words: Callable, loops: ModuleType = LOOPS
 ) -> FastPath | None:
-    """The fast path that reproduces this tokenizer exactly, or None for any other pipeline."""
-    config = json.loads(tokenizer.to_str())
+    """The fast path that reproduces this tokenizer (``config``: its JSON) exactly, or None for any other pipeline."""
     norm, pre = config.get("normalizer") or {}, config.get("pre_tokenizer") or {}
     if pre.get("type") == "Metaspace" and pre.get("split", True) and _always_prepends(pre):
         steps = norm.get("normalizers", [norm]) if norm.get("type") == "Sequence" else [norm]

@@ -13,6 +13,20 @@ Span = tuple[int, int]
 TokenizeWords = Callable[[list[str]], list[WordEntry]]  # distinct uncached words -> the model's ids for each
 
 
+def token_locator(entries: list[WordEntry]) -> Callable[[int], tuple[int, int]]:
+    """Token ``i`` of the page -> (its word ``k``, its place ``j`` in that word); the running counts are summed on
+    the first call only."""
+    cum: list[int] = []
+
+    def locate(i: int) -> tuple[int, int]:
+        if not cum:
+            cum.extend(itertools.accumulate(map(len, entries)))
+        k = bisect.bisect_right(cum, i)
+        return k, i - (cum[k - 1] if k else 0)
+
+    return locate
+
+
 def token_offsets(
     words: list[str], entries: list[WordEntry], span: Callable[[int], Span], word_offsets: Callable[[str, int], Span]
 ) -> Callable[[int], Span]:
@@ -21,13 +35,10 @@ def token_offsets(
     ``span(k)`` gives word ``k``'s span in the original text; ``word_offsets(word, j)``
     the model's ``j``-th token offsets inside a (normalized) word.
     """
-    cum: list[int] = []
+    locate = token_locator(entries)
 
     def offset(i: int) -> Span:
-        if not cum:
-            cum.extend(itertools.accumulate(map(len, entries)))
-        k = bisect.bisect_right(cum, i)
-        j = i - (cum[k - 1] if k else 0)
+        k, j = locate(i)
         start, end = span(k)
         return place(word_offsets(words[k], j), start, end, len(words[k]))
 
@@ -44,13 +55,11 @@ def mapped_offsets(
     """Offsets of token ``i`` in the original text, for words placed at ``word_start(k)`` in a text whose every
     position ``source`` maps to the original: the source of the token's first character, and one past the source
     of its last, as the tokenizer's own alignments give them."""
-    cum: list[int] = []
+    locate = token_locator(entries)
 
     def offset(i: int) -> Span:
-        if not cum:
-            cum.extend(itertools.accumulate(map(len, entries)))
-        k = bisect.bisect_right(cum, i)
-        a, b = word_offsets(words[k], i - (cum[k - 1] if k else 0))
+        k, j = locate(i)
+        a, b = word_offsets(words[k], j)
         start = word_start(k)
         return source(start + a), source(start + b - 1) + 1
 
