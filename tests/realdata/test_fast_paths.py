@@ -75,11 +75,12 @@ def test_fast_path_proves_short_clusters_and_space_runs_and_declines_the_rest(to
 
 
 @pytest.mark.shared_data
-def test_the_compiled_models_give_the_models_ids(tokenizers):
+def test_the_compiled_models_give_the_models_ids_and_offsets(tokenizers):
     import random
 
-    from tracer.tokenization.fast_encoder import compiled_model
     from tracer.tokenization.loops import IMPLEMENTATION, LOOPS
+    from tracer.tokenization.offsets import word_offsets_for
+    from tracer.tokenization.word_ids import compiled_model
 
     if IMPLEMENTATION != "compiled":
         pytest.fail("the compiled word loop is not built: 'make venv' builds it with the package (needs a C compiler)")
@@ -92,10 +93,18 @@ def test_the_compiled_models_give_the_models_ids(tokenizers):
     pool = "▁abé東京ฤ🧿\u0301\u200d<>sunk" + "".join(map(chr, codes))  # pieces, and characters no piece covers
     words = ["▁", "▁▁", "<unk>", "▁<s>", "▁" + "x" * 300, "▁🧿🧾", "▁a🧿🧾b", *(w for t in TRICKY for w in t.split())]
     words += ["▁" + "".join(rng.choice(pool) for _ in range(rng.randint(0, 16))) for _ in range(20_000)]
-    assert unigram(words) == [[t.id for t in tok.model.tokenize(w)] for w in words]
     bare = [w.lstrip("▁") or "x" for w in words] + ["x" * 100, "x" * 101, "ab" * 60, "##ab", "[UNK]"]
-    model = tokenizers["wordpiece"].model  # longest match first, unk for a word too long or with no match
-    assert wordpiece(bare) == [[t.id for t in model.tokenize(w)] for w in bare]
+    for model, compiled, checked in ((tok, unigram, words), (tokenizers["wordpiece"], wordpiece, bare)):
+        # WordPiece: longest match first, unk for a word too long or with no match
+        assert LOOPS.model_ids(compiled, checked) == [[t.id for t in model.model.tokenize(w)] for w in checked]
+        model_span = word_offsets_for(model)  # the model's byte offsets, in characters
+        for word in checked[:3000]:
+            count = len(model.model.tokenize(word))
+            assert [LOOPS.token_span(compiled, word, j) for j in range(count)] == [
+                model_span(word, j) for j in range(count)
+            ], word
+            with pytest.raises(IndexError, match="tokens"):
+                LOOPS.token_span(compiled, word, count)
 
 
 @pytest.mark.shared_data

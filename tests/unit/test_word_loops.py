@@ -4,6 +4,7 @@ on adversarial input; tests/realdata/test_shared_dumps.py holds whole encodings 
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -28,7 +29,8 @@ def compiled():
 def test_metaspace_words_are_the_same(compiled, text):
     for marker in ("▁", "_", "\U0001f600"):
         assert compiled.metaspace_words(text, marker) == wordloop.metaspace_words(text, marker)
-        words, _ = compiled.metaspace_words(text, marker)
+        words, starts = compiled.metaspace_words(text, marker)
+        assert len(wordloop.positions(starts)) == len(words)
         assert all(w == w.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass") for w in words)
 
 
@@ -73,11 +75,66 @@ def test_without_the_compiled_loop_one_warning_line_and_the_python_loop():
     assert len(lines) == 1 and "the compiled word loop is not built" in lines[0] and "same ids" in lines[0]
 
 
-def test_place_words_is_the_same(compiled):
-    for text in STRINGS:
-        words = text.split()
-        assert compiled.place_words(text, words) == wordloop.place_words(text, words)
-    assert compiled.place_words("ab ab b", ["ab", "ab", "b"]) == [0, 3, 6]
-    for loops in (compiled, wordloop):
-        with pytest.raises(ValueError, match="not in the text"):
-            loops.place_words("ab cd", ["cd", "ab"])
+def test_separated_words_are_the_same(compiled):
+    flags = wordloop.new_flags()
+    for ch in " \t\n\u3000":
+        flags[ord(ch)] = wordloop.KNOWN | wordloop.SEPARATOR
+    for ch in "東京.,👍":
+        flags[ord(ch)] = wordloop.KNOWN | wordloop.ALONE
+    for text in [*STRINGS, "東京.  x,y\t👍z", ".", " . ", "ab..cd", "\u3000東"]:
+        found = compiled.separated_words(text, flags, wordloop.SEPARATOR, wordloop.ALONE)
+        assert found == wordloop.separated_words(text, flags, wordloop.SEPARATOR, wordloop.ALONE), ascii(text)
+        words, starts = found
+        assert [text[a : a + len(w)] for a, w in zip(wordloop.positions(starts), words, strict=True)] == words
+    assert compiled.separated_words("東京 x.", flags, wordloop.SEPARATOR, wordloop.ALONE)[0] == ["東", "京", "x", "."]
+
+
+def test_translate_is_the_same(compiled):
+    flags = wordloop.new_flags()
+    table = {ord("ﬁ"): "fi", ord("…"): "...", ord("a"): "ā", ord("x"): "𝔵", ord("½"): "1⁄2"}
+    for code in table:
+        flags[code] = wordloop.KNOWN | wordloop.MAPPED
+    for text in [*STRINGS, "ﬁ… a x ½", "only ascii here"]:
+        out = compiled.translate(text, flags, wordloop.MAPPED, table)
+        assert out == wordloop.translate(text, flags, wordloop.MAPPED, table) == text.translate(table)
+        assert out == out.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")  # stored canonically
+    with pytest.raises(ValueError, match="does not map"):
+        compiled.translate("ﬁ", flags, wordloop.MAPPED, {})
+
+
+def test_encode_words_is_lookup_and_the_model(compiled):
+    pieces = ["<unk>", "▁", "a", "b", "▁a", "ab", "▁ab", "c"]
+    model = compiled.unigram_model(pieces, [0.0, -1.0, -2.0, -2.0, -1.5, -1.0, -0.5, -3.0], 0)
+    words = ["▁ab", "▁a", "▁ab", "▁abc", "▁xy", "▁", "▁ab"]
+    cache: dict[str, list[int]] = {"▁a": [4]}
+    ids, ends = compiled.encode_words(words, cache, model, 3)  # room for two more words
+    entries = compiled.model_ids(model, words)
+    assert ids == [i for entry in entries for i in entry] == [6, 4, 6, 6, 7, 1, 0, 1, 6]
+    assert list(wordloop.positions(ends)) == [1, 2, 3, 5, 7, 8, 9]
+    assert list(cache) == ["▁a", "▁ab", "▁abc"] and cache["▁abc"] == [6, 7]  # then full: the rest not cached
+    assert compiled.encode_words(words, cache, model, 3)[0] == ids
+    assert compiled.token_span(model, "▁abc", 1) == (3, 4) and compiled.token_span(model, "▁xy", 1) == (1, 3)
+    with pytest.raises(TypeError, match="unigram_model or wordpiece_model"):
+        compiled.encode_words(words, cache, object(), 3)
+    with pytest.raises(TypeError):
+        compiled.encode_words(["▁a"], {"▁a": (1,)}, model, 3)
+
+
+def test_expansions_and_space_runs_are_the_same(compiled):
+    flags = wordloop.new_flags()
+    table = {ord("…"): "...", ord("½"): "1⁄2", ord("ﬁ"): "fi", ord("¨"): " ̈"}
+    for code in table:
+        flags[code] = wordloop.KNOWN | wordloop.MAPPED | wordloop.EXPANDING
+    texts = [*STRINGS, "…½ x ﬁ…", "a  b   c ", "   ", "  …  ¨  ", "東京  ½"]
+    for text in texts:
+        found = compiled.expansions(text, flags, wordloop.EXPANDING, table)
+        assert found == wordloop.expansions(text, flags, wordloop.EXPANDING, table), ascii(text)
+        runs = compiled.space_runs(text)
+        assert runs == wordloop.space_runs(text), ascii(text)
+        assert runs[0] == re.sub(" {2,}", " ", text)
+        assert runs[0] == runs[0].encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+    at, origin, grown = map(wordloop.positions, compiled.expansions("a…b½", flags, wordloop.EXPANDING, table))
+    assert (list(at), list(origin), list(grown)) == ([1, 5], [1, 3], [3, 3])
+    assert [list(wordloop.positions(p)) for p in compiled.space_runs("a  b   c")[1:]] == [[1, 3], [0, 1], [2, 3]]
+    with pytest.raises(ValueError, match="does not map"):
+        compiled.expansions("…", flags, wordloop.EXPANDING, {})

@@ -23,9 +23,10 @@ from types import ModuleType
 
 from tokenizers import PreTokenizedString, Tokenizer
 
-from tracer.tokenization.fast_paths import fast_path_for, page_ids
+from tracer.tokenization.fast_paths import fast_path_for
 from tracer.tokenization.loops import LOOPS
-from tracer.tokenization.offsets import Span, WordEntry, token_offsets, word_offsets_for
+from tracer.tokenization.offsets import Span, token_offsets
+from tracer.tokenization.word_ids import WordIds
 
 
 @dataclass(slots=True)
@@ -41,20 +42,17 @@ class FastEncoder:
         self.tokenizer = tokenizer
         self.normalizer = tokenizer.normalizer
         self.pre_tokenizer = tokenizer.pre_tokenizer
-        self.max_cache = max_cache
-        self.cache: dict[str, WordEntry] = {}
-        self.added = [t.content for t in tokenizer.get_added_tokens_decoder().values() if t.content]
-        self.word_offsets = word_offsets_for(tokenizer)
-        self.model = tokenizer.model
+        self.added = added_tokens(tokenizer)
         self.loops = loops  # the compiled per-page loops, or the pure-Python ones (``loops``)
         config = json.loads(tokenizer.to_str())  # 0.16 s for XLM-R's: read once, for both
-        self.compiled = compiled_model(config.get("model") or {}, loops)  # the model in C, or None: model.tokenize
-        self.fast = fast_path_for(tokenizer, config, self.cache, self.tokenize_words, loops) if fast_path else None
+        self.words = WordIds(tokenizer, config.get("model") or {}, loops, max_cache)
+        self.cache = self.words.cache
+        self.fast = fast_path_for(tokenizer, config, self.words, loops) if fast_path else None
         self.pages_fast = 0
         self.pages_reference = 0
 
     def encode(self, text: str) -> Encoded:
-        if any(token in text for token in self.added):
+        if any(first in text and any(token in text for token in tokens) for first, tokens in self.added):
             return self._encode_plain(text)
         if self.fast is not None:
             done = self.fast.encode(text)
@@ -78,40 +76,14 @@ class FastEncoder:
             self.pre_tokenizer.pre_tokenize(pretok)
         splits = pretok.get_splits(offset_referential="original", offset_type="char")
         words = [w for w, _, _ in splits]
-        ids, entries = page_ids(self.loops, words, self.cache, self.tokenize_words)
-        return Encoded(ids, token_offsets(words, entries, lambda k: splits[k][1], self.word_offsets))
-
-    def tokenize_words(self, words: list[str]) -> list[WordEntry]:
-        """The model's ids for each (distinct, uncached) word; cached while there is room. Through the compiled
-        model when there is one (``compiled_model``), else one ``model.tokenize`` per word: 5.3 µs a word for
-        XLM-R here, where ``encode_batch`` of the model alone takes 8.9 and ``encode_batch_fast`` 6.9."""
-        if self.compiled is not None:
-            entries = self.compiled(words)
-        else:
-            tokenize = self.model.tokenize
-            entries = [[t.id for t in tokenize(word)] for word in words]
-        room = self.max_cache - len(self.cache)
-        if room > 0:
-            self.cache.update(zip(words[:room], entries[:room], strict=True))
-        return entries
+        ids, ends = self.words.page(words)
+        return Encoded(ids, token_offsets(words, ends, lambda k: splits[k][1], self.words.span))
 
 
-def compiled_model(model: dict, loops: ModuleType) -> Callable[[list[str]], list[WordEntry]] | None:
-    """The tokenizer's model (its JSON ``model``) in the compiled loops, words in, ids out, by the model's own rules
-    (``_wordloop.c``: Unigram's Viterbi, WordPiece's longest match first), or None: another model, Unigram's byte
-    fallback (not reproduced), or no compiled loops."""
-    if not hasattr(loops, "unigram_model"):
-        return None
-    if model.get("type") == "Unigram" and not model.get("byte_fallback") and model.get("unk_id") is not None:
-        vocab = model["vocab"]
-        trie = loops.unigram_model([piece for piece, _ in vocab], [float(s) for _, s in vocab], model["unk_id"])
-        return lambda words: loops.unigram_ids(trie, words)
-    if model.get("type") == "WordPiece" and model.get("unk_token") in model.get("vocab", {}):
-        vocab = model["vocab"]
-        tokens = list(vocab)
-        tries = loops.wordpiece_model(
-            tokens, [vocab[t] for t in tokens], vocab[model["unk_token"]], model.get("continuing_subword_prefix") or "",
-            int(model.get("max_input_chars_per_word", 100)),
-        )  # fmt: skip
-        return lambda words: loops.wordpiece_ids(tries, words)
-    return None
+def added_tokens(tokenizer: Tokenizer) -> list[tuple[str, list[str]]]:
+    """The added tokens' literal contents, by first character: a page without ``<`` (or ``[``) is checked once."""
+    by_first: dict[str, list[str]] = {}
+    for token in tokenizer.get_added_tokens_decoder().values():
+        if token.content:
+            by_first.setdefault(token.content[0], []).append(token.content)
+    return sorted(by_first.items())

@@ -20,7 +20,6 @@ to a run of spaces. Token offsets go through the same maps, as the tokenizer ali
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
 from collections.abc import Callable
 from types import ModuleType
@@ -30,27 +29,18 @@ from tokenizers import Tokenizer
 from tracer.tokenization import wordloop
 from tracer.tokenization.clusters import EXTEND, PREPEND, char_class, cluster_letter
 from tracer.tokenization.loops import LOOPS
-from tracer.tokenization.offsets import (
-    TokenizeWords,
-    WordEntry,
-    mapped_offsets,
-    word_offsets_for,
-)
-
-SPACE_RUN = re.compile(" {2,}")
+from tracer.tokenization.offsets import mapped_offsets
+from tracer.tokenization.word_ids import WordIds
+from tracer.tokenization.wordloop import positions
 
 
 class FastPath:
-    """Shared machinery: per-character probing, the word cache, boundary offsets."""
+    """Shared machinery: per-character probing, grapheme clusters, the per-character table."""
 
-    def __init__(
-        self, tokenizer: Tokenizer, cache: dict[str, WordEntry], tokenize_words: TokenizeWords, loops: ModuleType
-    ):
+    def __init__(self, tokenizer: Tokenizer, words: WordIds, loops: ModuleType):
         self.tokenizer = tokenizer
-        self.cache = cache
-        self.tokenize_words = tokenize_words
+        self.words = words
         self.loops = loops
-        self.word_offsets = word_offsets_for(tokenizer)
         self.flags = wordloop.new_flags()  # what was learnt of each character met (``wordloop``'s bits)
         self.unsafe: set[str] = set()
         self.table: dict[int, str] = {}
@@ -68,15 +58,12 @@ class FastPath:
 
     def _learn(self, text: str) -> int | None:
         """The page's flags (the OR of its characters'), probing the characters met for the first time; None when
-        the page holds one that is not safe. A new character's whole block of 256 code points is probed with it:
-        a script's characters come together, and each newly learnt separator would otherwise rebuild the split
-        pattern (one rebuild per new kanji on Japanese pages: 6 s of a first pass over the shared pages)."""
+        the page holds one that is not safe. (Whole blocks of 256 code points were probed at once while splitting
+        went through a regex rebuilt for each new separator; the flags split now, and blocks cost 38,656 probes
+        over the shared pages, where 4,650 characters are met.)"""
         seen, unknown = self.loops.scan(text, self.flags)
         for ch in unknown:
-            block = ord(ch) & ~0xFF
-            for code in range(block, block + 0x100):
-                if not self.flags[code] and not 0xD800 <= code < 0xE000:
-                    self._learn_character(chr(code))
+            self._learn_character(ch)
             seen |= self.flags[ord(ch)]
         return None if seen & wordloop.UNSAFE else seen
 
@@ -128,21 +115,14 @@ class FastPath:
         """Apply the per-character table; only the characters this page has that change are visited."""
         if not page & wordloop.MAPPED:
             return text
-        mapped = [ord(c) for c in self.loops.chars_with(text, self.flags, wordloop.MAPPED)]
-        if len(mapped) == 1:
-            return text.replace(chr(mapped[0]), self.table[mapped[0]])
-        pattern = re.compile(f"[{char_class(mapped)}]")
-        return pattern.sub(lambda m: self.table[ord(m.group())], text)
-
-    def _lookup(self, words: list[str]) -> tuple[list[int], list[WordEntry]]:
-        return page_ids(self.loops, words, self.cache, self.tokenize_words)
+        return self.loops.translate(text, self.flags, wordloop.MAPPED, self.table)
 
 
 class MetaspaceFastPath(FastPath):
     """SentencePiece: Precompiled (+ Replace of space runs) normalizer, Metaspace pre-tokenizer."""
 
-    def __init__(self, tokenizer: Tokenizer, config: dict, cache: dict, tokenize_words: Callable, loops: ModuleType):
-        super().__init__(tokenizer, cache, tokenize_words, loops)
+    def __init__(self, tokenizer: Tokenizer, config: dict, words: WordIds, loops: ModuleType):
+        super().__init__(tokenizer, words, loops)
         norm, pre = config["normalizer"], config["pre_tokenizer"]
         steps = norm["normalizers"] if norm["type"] == "Sequence" else [norm]
         self.precompiled = tokenizer.normalizer[0] if norm["type"] == "Sequence" else tokenizer.normalizer
@@ -150,7 +130,6 @@ class MetaspaceFastPath(FastPath):
         self.replacement = pre["replacement"]
         self.expanding: set[str] = set()  # characters normalized to several (e.g. "…" -> "...")
         self.expanding_to_space: set[str] = set()  # ... some of them with a space (e.g. "¨" -> " ̈")
-        self._expanding_re: re.Pattern[str] | None = None
 
     def probe(self, ch: str) -> None:
         mapped = self.precompiled.normalize_str(ch)
@@ -160,7 +139,6 @@ class MetaspaceFastPath(FastPath):
             self.table[ord(ch)] = mapped
             if len(mapped) > 1:
                 self.expanding.add(ch)
-                self._expanding_re = None
                 if " " in mapped:
                     self.expanding_to_space.add(ch)
 
@@ -177,9 +155,9 @@ class MetaspaceFastPath(FastPath):
         if self.collapse_spaces and "  " in normalized:
             if page & wordloop.EXPANDING_TO_SPACE:
                 return None  # a run could start inside an expansion: leave it to the reference pipeline
-            normalized, to_normalized = collapse_space_runs(normalized)
-        words, prepended = self.loops.metaspace_words(normalized, self.replacement)
-        ids, entries = self._lookup(words)
+            normalized, to_normalized = collapse_space_runs(normalized, self.loops)
+        words, starts = self.loops.metaspace_words(normalized, self.replacement)
+        ids, ends = self.words.page(words)
         to_original = self._position_map(text) if page & wordloop.EXPANDING else None
 
         def source(pos: int) -> int:
@@ -190,35 +168,18 @@ class MetaspaceFastPath(FastPath):
                 pos = to_normalized(pos)
             return pos if to_original is None else to_original(pos)
 
-        starts: list[int] = []
-
-        def word_start(k: int) -> int:  # words tile the marked text; it starts one early when the marker was added
-            if not starts:
-                starts.extend(itertools.accumulate(map(len, words), initial=-1 if prepended else 0))
-            return starts[k]
-
-        return ids, mapped_offsets(words, entries, word_start, source, self.word_offsets)
+        return ids, mapped_offsets(words, ends, positions(starts).__getitem__, source, self.words.span)
 
     def _position_map(self, text: str) -> Callable[[int], int]:
         """Normalized position -> original position, for a page where some characters expanded."""
-        if self._expanding_re is None:
-            self._expanding_re = re.compile(f"[{char_class([ord(c) for c in self.expanding])}]")
-        norm_starts, origins, extra_after = [], [], []
-        extra = 0
-        for m in self._expanding_re.finditer(text):
-            i = m.start()
-            grown = len(self.table[ord(text[i])])
-            norm_starts.append(i + extra)
-            origins.append((i, grown))
-            extra += grown - 1
-            extra_after.append(extra)
+        at, origin, grown = map(positions, self.loops.expansions(text, self.flags, wordloop.EXPANDING, self.table))
 
         def to_original(pos: int) -> int:
-            k = bisect.bisect_right(norm_starts, pos) - 1
+            k = bisect.bisect_right(at, pos) - 1
             if k < 0:
                 return pos
-            i, grown = origins[k]
-            return i if pos < norm_starts[k] + grown else pos - extra_after[k]
+            i, size = origin[k], grown[k]
+            return i if pos < at[k] + size else pos - (at[k] - i + size - 1)
 
         return to_original
 
@@ -226,20 +187,18 @@ class MetaspaceFastPath(FastPath):
 class BertFastPath(FastPath):
     """WordPiece: BertNormalizer without accent stripping, BertPreTokenizer."""
 
-    def __init__(self, tokenizer: Tokenizer, config: dict, cache: dict, tokenize_words: Callable, loops: ModuleType):
-        super().__init__(tokenizer, cache, tokenize_words, loops)
+    def __init__(self, tokenizer: Tokenizer, config: dict, words: WordIds, loops: ModuleType):
+        super().__init__(tokenizer, words, loops)
         self.normalizer = tokenizer.normalizer
         self.pre_tokenizer = tokenizer.pre_tokenizer
         self.spaces: set[str] = set()
         self.isolated: set[str] = set()
         self.removed: set[str] = set()  # what the normalizer deletes (format characters such as ZWJ, soft hyphen)
-        self._pattern: re.Pattern[str] | None = None
 
     def probe(self, ch: str) -> None:
         mapped = self.normalizer.normalize_str(ch)
         if mapped == f" {ch} ":
             self.isolated.add(ch)  # CJK ideographs stand alone
-            self._pattern = None  # the split pattern changes only with what separates words
             return
         if mapped == "":
             self.removed.add(ch)
@@ -250,10 +209,8 @@ class BertFastPath(FastPath):
         pieces = [w for w, _ in self.pre_tokenizer.pre_tokenize_str(f"a{mapped}a")]
         if pieces == ["a", "a"]:
             self.spaces.add(ch)
-            self._pattern = None
         elif pieces == ["a", mapped, "a"]:
             self.isolated.add(ch)
-            self._pattern = None
         elif pieces == [f"a{mapped}a"]:
             if mapped != ch:
                 self.table[ord(ch)] = mapped
@@ -261,14 +218,8 @@ class BertFastPath(FastPath):
             self.unsafe.add(ch)
 
     def extra_bits(self, ch: str) -> int:
-        return wordloop.REMOVED if ch in self.removed else 0
-
-    def pattern(self) -> re.Pattern[str]:
-        if self._pattern is None:
-            stop = char_class([ord(c) for c in self.spaces | self.isolated]) or "\\x00"
-            alone = char_class([ord(c) for c in self.isolated]) or "\\x00"
-            self._pattern = re.compile(f"[^{stop}]+|[{alone}]")
-        return self._pattern
+        bits = wordloop.REMOVED if ch in self.removed else 0
+        return bits | (wordloop.SEPARATOR if ch in self.spaces else 0) | (wordloop.ALONE if ch in self.isolated else 0)
 
     def encode(self, text: str) -> tuple[list[int], Callable[[int], tuple[int, int]]] | None:
         page = self._learn(text) if text else None
@@ -277,20 +228,10 @@ class BertFastPath(FastPath):
         source = None
         if page & wordloop.REMOVED:
             text, source = strip_characters(text, self.loops.chars_with(text, self.flags, wordloop.REMOVED))
-        pattern = self.pattern()
-        originals = pattern.findall(text)
+        originals, starts = self.loops.separated_words(text, self.flags, wordloop.SEPARATOR, wordloop.ALONE)
         words = [w.translate(self.table) for w in originals] if page & wordloop.MAPPED else originals
-        ids, entries = self._lookup(words)
-
-        placed: list[int] = []
-
-        def word_start(k: int) -> int:
-            """Words are separated only by whitespace, so each is the next occurrence of its text."""
-            if not placed:
-                placed.extend(self.loops.place_words(text, originals))
-            return placed[k]
-
-        return ids, mapped_offsets(words, entries, word_start, source or _same, self.word_offsets)
+        ids, ends = self.words.page(words)
+        return ids, mapped_offsets(words, ends, positions(starts).__getitem__, source or _same, self.words.span)
 
 
 def _same(pos: int) -> int:
@@ -308,22 +249,17 @@ def strip_characters(text: str, removed: set[str]) -> tuple[str, Callable[[int],
     return pattern.sub("", text), source
 
 
-def collapse_space_runs(normalized: str) -> tuple[str, Callable[[int], int]]:
+def collapse_space_runs(normalized: str, loops: ModuleType) -> tuple[str, Callable[[int], int]]:
     """XLM-R's ``Replace(" {2,}", " ")``: the text with each run of spaces as one, and the map from its positions
     back to the text's. The one space stands where the run's last space stood, as the tokenizer aligns it."""
-    runs = [m.span() for m in SPACE_RUN.finditer(normalized)]
-    collapsed_at, removed_before, removed = [], [], 0
-    for a, b in runs:
-        collapsed_at.append(a - removed)
-        removed_before.append(removed)
-        removed += b - a - 1
-    lengths = [b - a for a, b in runs]
+    collapsed, *runs = loops.space_runs(normalized)
+    collapsed_at, removed_before, lengths = map(positions, runs)
 
     def to_normalized(pos: int) -> int:
         k = bisect.bisect_right(collapsed_at, pos) - 1
         return pos if k < 0 else pos + removed_before[k] + lengths[k] - 1
 
-    return SPACE_RUN.sub(" ", normalized), to_normalized
+    return collapsed, to_normalized
 
 
 def cluster_pattern(risky: set[str], letters: dict[int, str]) -> re.Pattern[str]:
@@ -336,9 +272,7 @@ def cluster_pattern(risky: set[str], letters: dict[int, str]) -> re.Pattern[str]
     )
 
 
-def fast_path_for(
-    tokenizer: Tokenizer, config: dict, cache: dict, tokenize_words: Callable, loops: ModuleType = LOOPS
-) -> FastPath | None:
+def fast_path_for(tokenizer: Tokenizer, config: dict, words: WordIds, loops: ModuleType = LOOPS) -> FastPath | None:
     """The fast path that reproduces this tokenizer (``config``: its JSON) exactly, or None for any other pipeline."""
     norm, pre = config.get("normalizer") or {}, config.get("pre_tokenizer") or {}
     if pre.get("type") == "Metaspace" and pre.get("split", True) and _always_prepends(pre):
@@ -346,23 +280,12 @@ def fast_path_for(
         kinds = [s.get("type") for s in steps]
         collapse = {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}
         if kinds == ["Precompiled"] or (kinds == ["Precompiled", "Replace"] and steps[1] == collapse):
-            return MetaspaceFastPath(tokenizer, config, cache, tokenize_words, loops)
+            return MetaspaceFastPath(tokenizer, config, words, loops)
     if norm.get("type") == "BertNormalizer" and pre.get("type") == "BertPreTokenizer":
         strip = norm.get("strip_accents")
         if strip is False or (strip is None and not norm.get("lowercase")):
-            return BertFastPath(tokenizer, config, cache, tokenize_words, loops)
+            return BertFastPath(tokenizer, config, words, loops)
     return None
-
-
-def page_ids(
-    loops: ModuleType, words: list[str], cache: dict[str, WordEntry], tokenize_words: TokenizeWords
-) -> tuple[list[int], list[WordEntry]]:
-    """The page's ids and each word's, the words not cached yet tokenized together."""
-    ids, entries, missing = loops.lookup(words, cache)
-    if missing:
-        found = dict(zip(missing, tokenize_words(missing), strict=True))
-        ids, entries, _ = loops.lookup(words, cache, found)
-    return ids, entries
 
 
 def _always_prepends(pre: dict) -> bool:

@@ -3,39 +3,34 @@
 from __future__ import annotations
 
 import bisect
-import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from tokenizers import Tokenizer
 
 WordEntry = list[int]  # the model's ids for one pre-tokenized word (never mutated)
 Span = tuple[int, int]
-TokenizeWords = Callable[[list[str]], list[WordEntry]]  # distinct uncached words -> the model's ids for each
 
 
-def token_locator(entries: list[WordEntry]) -> Callable[[int], tuple[int, int]]:
-    """Token ``i`` of the page -> (its word ``k``, its place ``j`` in that word); the running counts are summed on
-    the first call only."""
-    cum: list[int] = []
+def token_locator(ends: Sequence[int]) -> Callable[[int], tuple[int, int]]:
+    """Token ``i`` of the page -> (its word ``k``, its place ``j`` in that word), from the running count of tokens
+    after each word."""
 
     def locate(i: int) -> tuple[int, int]:
-        if not cum:
-            cum.extend(itertools.accumulate(map(len, entries)))
-        k = bisect.bisect_right(cum, i)
-        return k, i - (cum[k - 1] if k else 0)
+        k = bisect.bisect_right(ends, i)
+        return k, i - (ends[k - 1] if k else 0)
 
     return locate
 
 
 def token_offsets(
-    words: list[str], entries: list[WordEntry], span: Callable[[int], Span], word_offsets: Callable[[str, int], Span]
+    words: list[str], ends: Sequence[int], span: Callable[[int], Span], word_offsets: Callable[[str, int], Span]
 ) -> Callable[[int], Span]:
     """Offsets of token ``i`` in the original text, worked out only when asked (segment edges).
 
-    ``span(k)`` gives word ``k``'s span in the original text; ``word_offsets(word, j)``
-    the model's ``j``-th token offsets inside a (normalized) word.
+    ``ends[k]``: the tokens up to and including word ``k``; ``span(k)`` gives word ``k``'s span in the original
+    text; ``word_offsets(word, j)`` the model's ``j``-th token offsets inside a (normalized) word.
     """
-    locate = token_locator(entries)
+    locate = token_locator(ends)
 
     def offset(i: int) -> Span:
         k, j = locate(i)
@@ -47,7 +42,7 @@ def token_offsets(
 
 def mapped_offsets(
     words: list[str],
-    entries: list[WordEntry],
+    ends: Sequence[int],
     word_start: Callable[[int], int],
     source: Callable[[int], int],
     word_offsets: Callable[[str, int], Span],
@@ -55,7 +50,7 @@ def mapped_offsets(
     """Offsets of token ``i`` in the original text, for words placed at ``word_start(k)`` in a text whose every
     position ``source`` maps to the original: the source of the token's first character, and one past the source
     of its last, as the tokenizer's own alignments give them."""
-    locate = token_locator(entries)
+    locate = token_locator(ends)
 
     def offset(i: int) -> Span:
         k, j = locate(i)
