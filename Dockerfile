@@ -18,7 +18,7 @@ COPY schemas ./schemas
 COPY tracer ./tracer
 COPY probing ./probing
 COPY jobs ./jobs
-# gcc only to build the segmenter's C word loop (tracer/tokenization/_wordloop.c), then removed.
+# gcc only to build the segmenter's C word loop (tracer/tokenization/_*.c), then removed.
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
  && pip install --no-cache-dir -c requirements/constraints.txt ".[${EXTRAS}]" \
  && (cd / && python -c "from tracer.tokenization.loops import IMPLEMENTATION; assert IMPLEMENTATION == 'compiled'") \

@@ -19,7 +19,7 @@ DIST_EXTRAS ?=
 DIST_SOURCES := setup.cfg pyproject.toml requirements/constraints.txt $(shell find tracer probing schemas jobs -type f \( -name '*.py' -o -name '*.xml' -o -name '*.jsonl' -o -name '*.tsv' -o -name '*.properties' -o -name '*.c' \) 2>/dev/null)
 
 # The C word loop is built by the install: an edit to it reinstalls (without a compiler the install warns and goes on).
-$(STAMP): setup.cfg pyproject.toml requirements/constraints.txt tracer/tokenization/_wordloop.c
+$(STAMP): setup.cfg pyproject.toml requirements/constraints.txt $(wildcard tracer/tokenization/_*.[ch])
 	@$(MAKE) --no-print-directory java
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

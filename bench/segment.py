@@ -95,7 +95,7 @@ def measure(spec: str, pages: list[Page]) -> dict:
         "identical_ids": identical,
         "identical_offsets": same_edges,
         "pages_on_fast_path": round(enc.pages_fast / max(1, enc.pages_fast + enc.pages_reference), 3),
-        "word_cache_entries": len(enc.cache),
+        "word_cache_entries": enc.words.cached_words(),
         "segments": sum(len(s) for s in segmented),
     }
 

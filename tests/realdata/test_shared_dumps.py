@@ -158,3 +158,6 @@ def test_the_compiled_and_the_python_word_loops_encode_every_page_alike(warehous
         assert (compiled.pages_fast, compiled.pages_reference) == (python.pages_fast, python.pages_reference)
         assert all(compiled.fast.cluster_candidates(t) == python.fast.cluster_candidates(t) for t in texts)
         assert compiled.pages_fast >= 0.99 * len(texts)  # the fast path takes 99 % of the shared pages at least
+        full = FastEncoder(tokenizer, max_cache=2000, loops=LOOPS)  # the cache fills on the first pages
+        assert all(full.encode(t).ids == python.encode(t).ids for t in texts[::15])
+        assert full.words.cached_words() == 2000

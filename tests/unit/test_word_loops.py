@@ -102,22 +102,48 @@ def test_translate_is_the_same(compiled):
         compiled.translate("ﬁ", flags, wordloop.MAPPED, {})
 
 
-def test_encode_words_is_lookup_and_the_model(compiled):
+def test_encode_words_is_the_model_through_a_bounded_cache(compiled):
     pieces = ["<unk>", "▁", "a", "b", "▁a", "ab", "▁ab", "c"]
     model = compiled.unigram_model(pieces, [0.0, -1.0, -2.0, -2.0, -1.5, -1.0, -0.5, -3.0], 0)
-    words = ["▁ab", "▁a", "▁ab", "▁abc", "▁xy", "▁", "▁ab"]
-    cache: dict[str, list[int]] = {"▁a": [4]}
-    ids, ends = compiled.encode_words(words, cache, model, 3)  # room for two more words
-    entries = compiled.model_ids(model, words)
-    assert ids == [i for entry in entries for i in entry] == [6, 4, 6, 6, 7, 1, 0, 1, 6]
-    assert list(wordloop.positions(ends)) == [1, 2, 3, 5, 7, 8, 9]
-    assert list(cache) == ["▁a", "▁ab", "▁abc"] and cache["▁abc"] == [6, 7]  # then full: the rest not cached
-    assert compiled.encode_words(words, cache, model, 3)[0] == ids
+    words = ["▁ab", "▁a", "▁ab", "▁abc", "▁xy", "▁", "▁ab", "▁xy"]
+    cache = compiled.word_cache(3)  # room for three words
+    ids, ends = compiled.encode_words(words, cache, model)
+    assert ids == [i for entry in compiled.model_ids(model, words) for i in entry] == [6, 4, 6, 6, 7, 1, 0, 1, 6, 1, 0]
+    assert list(wordloop.positions(ends)) == [1, 2, 3, 5, 7, 8, 9, 11]
+    assert compiled.cache_size(cache) == 3  # then full: the rest kept for the page only
+    assert compiled.encode_words(words, cache, model) == (ids, ends)
     assert compiled.token_span(model, "▁abc", 1) == (3, 4) and compiled.token_span(model, "▁xy", 1) == (1, 3)
+    with pytest.raises(TypeError, match="word_cache"):
+        compiled.encode_words(words, {}, model)
     with pytest.raises(TypeError, match="unigram_model or wordpiece_model"):
-        compiled.encode_words(words, cache, object(), 3)
-    with pytest.raises(TypeError):
-        compiled.encode_words(["▁a"], {"▁a": (1,)}, model, 3)
+        compiled.encode_words(words, cache, object())
+    with pytest.raises(TypeError, match="str"):
+        compiled.encode_words(["▁a", 1], cache, model)
+
+
+def test_the_fused_encodes_are_the_split_then_encode_words(compiled):
+    model = compiled.wordpiece_model(["[UNK]", "a", "b", "東", "##a", "##b", "."], [0, 1, 2, 3, 4, 5, 6], 0, "##", 100)
+    unigram = compiled.unigram_model(["<unk>", "▁", "a", "▁a", "b"], [0.0, -1.0, -2.0, -1.5, -2.0], 0)
+    flags = wordloop.new_flags()
+    for ch in " \t":
+        flags[ord(ch)] = wordloop.KNOWN | wordloop.SEPARATOR
+    for ch in "東.":
+        flags[ord(ch)] = wordloop.KNOWN | wordloop.ALONE
+    fused, split = compiled.word_cache(4), compiled.word_cache(4)  # a cache serves one model
+    fused_unigram, split_unigram = compiled.word_cache(4), compiled.word_cache(4)
+    for text in [*STRINGS, "ab.ba 東東 abab", "aaa bbb a.b"]:
+        words, starts = compiled.separated_words(text, flags, wordloop.SEPARATOR, wordloop.ALONE)
+        ids, ends = compiled.encode_words(words, split, model)
+        stops = wordloop.positions(starts).tolist()
+        stops = [a + len(w) for a, w in zip(stops, words, strict=True)]
+        got = compiled.separated_encode(text, flags, wordloop.SEPARATOR, wordloop.ALONE, fused, model)
+        assert got[:3] == (ids, ends, starts) and wordloop.positions(got[3]).tolist() == stops, ascii(text)
+        words, starts = compiled.metaspace_words(text, "▁")
+        assert compiled.metaspace_encode(text, "▁", fused_unigram, unigram) == (
+            *compiled.encode_words(words, split_unigram, unigram),
+            starts,
+        )
+    assert compiled.cache_size(fused) == compiled.cache_size(split) == 4 == compiled.cache_size(fused_unigram)
 
 
 def test_expansions_and_space_runs_are_the_same(compiled):

@@ -156,8 +156,7 @@ class MetaspaceFastPath(FastPath):
             if page & wordloop.EXPANDING_TO_SPACE:
                 return None  # a run could start inside an expansion: leave it to the reference pipeline
             normalized, to_normalized = collapse_space_runs(normalized, self.loops)
-        words, starts = self.loops.metaspace_words(normalized, self.replacement)
-        ids, ends = self.words.page(words)
+        ids, ends, starts = self.words.metaspace(normalized, self.replacement)
         to_original = self._position_map(text) if page & wordloop.EXPANDING else None
 
         def source(pos: int) -> int:
@@ -168,7 +167,11 @@ class MetaspaceFastPath(FastPath):
                 pos = to_normalized(pos)
             return pos if to_original is None else to_original(pos)
 
-        return ids, mapped_offsets(words, ends, positions(starts).__getitem__, source, self.words.span)
+        def word(k: int) -> str:  # words tile the text, each from its marker's place to the next one's
+            stop = starts[k + 1] if k + 1 < len(starts) else len(normalized)
+            return self.replacement + normalized[starts[k] + 1 : stop]
+
+        return ids, mapped_offsets(word, ends, starts.__getitem__, source, self.words.span)
 
     def _position_map(self, text: str) -> Callable[[int], int]:
         """Normalized position -> original position, for a page where some characters expanded."""
@@ -228,10 +231,18 @@ class BertFastPath(FastPath):
         source = None
         if page & wordloop.REMOVED:
             text, source = strip_characters(text, self.loops.chars_with(text, self.flags, wordloop.REMOVED))
-        originals, starts = self.loops.separated_words(text, self.flags, wordloop.SEPARATOR, wordloop.ALONE)
-        words = [w.translate(self.table) for w in originals] if page & wordloop.MAPPED else originals
-        ids, ends = self.words.page(words)
-        return ids, mapped_offsets(words, ends, positions(starts).__getitem__, source or _same, self.words.span)
+        if page & wordloop.MAPPED:  # words translated one by one (189 of the shared pages)
+            originals, packed = self.loops.separated_words(text, self.flags, wordloop.SEPARATOR, wordloop.ALONE)
+            words = [w.translate(self.table) for w in originals]
+            ids, ends = self.words.page(words)
+            word, starts = words.__getitem__, positions(packed)
+        else:
+            ids, ends, starts, stops = self.words.separated(text, self.flags, wordloop.SEPARATOR, wordloop.ALONE)
+
+            def word(k: int) -> str:
+                return text[starts[k] : stops[k]]
+
+        return ids, mapped_offsets(word, ends, starts.__getitem__, source or _same, self.words.span)
 
 
 def _same(pos: int) -> int:

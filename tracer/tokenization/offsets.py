@@ -41,20 +41,21 @@ def token_offsets(
 
 
 def mapped_offsets(
-    words: list[str],
+    word: Callable[[int], str],
     ends: Sequence[int],
     word_start: Callable[[int], int],
     source: Callable[[int], int],
     word_offsets: Callable[[str, int], Span],
 ) -> Callable[[int], Span]:
-    """Offsets of token ``i`` in the original text, for words placed at ``word_start(k)`` in a text whose every
+    """Offsets of token ``i`` in the original text, for word ``k`` (``word(k)``, made only when asked) placed at
+    ``word_start(k)`` in a text whose every
     position ``source`` maps to the original: the source of the token's first character, and one past the source
     of its last, as the tokenizer's own alignments give them."""
     locate = token_locator(ends)
 
     def offset(i: int) -> Span:
         k, j = locate(i)
-        a, b = word_offsets(words[k], j)
+        a, b = word_offsets(word(k), j)
         start = word_start(k)
         return source(start + a), source(start + b - 1) + 1
 
