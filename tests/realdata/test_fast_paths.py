@@ -52,11 +52,16 @@ def tokenizers(xlmr_tokenizer_path):
 @pytest.mark.parametrize("kind", ["xlm-r", "wordpiece"])
 @pytest.mark.parametrize("text", TRICKY + ADVERSARIAL)
 def test_fast_path_equals_reference_and_tokenizer(tokenizers, kind, text):
+    from tracer.tokenization import wordloop
+
     tok = tokenizers[kind]
     fast, reference = FastEncoder(tok), FastEncoder(tok, fast_path=False)
+    python = FastEncoder(tok, loops=wordloop)  # the pure-Python loops and model.tokenize
     a, b, plain = fast.encode(text), reference.encode(text), tok.encode(text, add_special_tokens=False)
-    assert a.ids == b.ids == plain.ids
-    assert [a.offset(i) for i in range(len(a.ids))] == [tuple(o) for o in plain.offsets]
+    c = python.encode(text)
+    assert a.ids == b.ids == c.ids == plain.ids
+    offsets = [tuple(o) for o in plain.offsets]
+    assert [a.offset(i) for i in range(len(a.ids))] == [c.offset(i) for i in range(len(c.ids))] == offsets
 
 
 @pytest.mark.shared_data

@@ -119,7 +119,7 @@ cache_reserve(WordCache *wc, Py_ssize_t n)
             }
         PyMem_Free(old);
     }
-    if (wc->arena_used + (size_t)n > wc->arena_room) {
+    if (wc->arena == NULL || wc->arena_used + (size_t)n > wc->arena_room) {
         size_t room = wc->arena_room ? 2 * wc->arena_room : 1 << 16;
         while (room < wc->arena_used + (size_t)n)
             room *= 2;
@@ -155,12 +155,13 @@ page_free(PageIds *p)
     scratch_free(&p->scratch);
 }
 
-/* Room for a word of n characters in p->chars. */
+/* Room for a word of n characters in p->chars (never none: an empty word still has a buffer to point at). */
 static int
 page_fit(PageIds *p, Py_ssize_t n)
 {
-    if (n <= p->chars_room)
+    if (n <= p->chars_room && p->chars != NULL)
         return 0;
+    n = n > 0 ? n : 1;
     Py_UCS4 *grown = PyMem_Realloc(p->chars, (size_t)(2 * n) * sizeof(Py_UCS4));
     if (grown == NULL) {
         PyErr_NoMemory();

@@ -21,6 +21,8 @@ from tracer.tokenization.wordloop import positions
 
 
 class WordIds:
+    """A tokenizer's model behind a per-executor word cache; pages in, ids and word boundaries out."""
+
     def __init__(self, tokenizer: Tokenizer, model_config: dict, loops: ModuleType, max_cache: int) -> None:
         self.loops = loops
         self.model = tokenizer.model
