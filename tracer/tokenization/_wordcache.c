@@ -1,13 +1,13 @@
-#include "_wordloop.h"
-
-#include <string.h>
-
-/* ---- The word cache in C: word -> the model's ids, keyed by the word's characters -----------------------------
+/* The word cache in C: word -> the model's ids, keyed by the word's characters.
  *
  * word_cache(max_words) -> cache; cache_size(cache) -> words held. The pages' words never become str objects to
  * be looked up: metaspace_encode and separated_encode split a page, hash each word's characters where they lie,
  * and find it here (or run the model and add it, while fewer than max_words are held). A Python dict of str keys
  * cost a str per word met and a probe through three objects. */
+
+#include "_wordloop.h"
+
+#include <string.h>
 
 typedef struct {
     uint64_t hash; /* 0: an empty slot */
@@ -85,11 +85,18 @@ chars_hash(const Py_UCS4 *c, Py_ssize_t n)
     return h | 1;
 }
 
+/* Where a hash's probe starts. */
+static size_t
+first_slot(uint64_t hash, size_t mask)
+{
+    return (size_t)(hash ^ hash >> 29) & mask;
+}
+
 /* The slot that holds the word, or the empty one where it would go. */
 static CacheSlot *
 cache_find(const WordCache *wc, uint64_t hash, const Py_UCS4 *c, Py_ssize_t n)
 {
-    for (size_t h = (size_t)(hash ^ hash >> 29) & wc->mask;; h = (h + 1) & wc->mask) {
+    for (size_t h = first_slot(hash, wc->mask);; h = (h + 1) & wc->mask) {
         CacheSlot *slot = &wc->slots[h];
         if (slot->hash == 0 ||
             (slot->hash == hash && slot->length == n && memcmp(wc->arena + slot->key, c, (size_t)n * 4) == 0))
@@ -112,7 +119,7 @@ cache_reserve(WordCache *wc, Py_ssize_t n)
         wc->slots = grown, wc->mask = capacity - 1;
         for (size_t h = 0; h <= old_mask; h++)
             if (old[h].hash != 0) {
-                size_t at = (size_t)(old[h].hash ^ old[h].hash >> 29) & wc->mask;
+                size_t at = first_slot(old[h].hash, wc->mask);
                 while (grown[at].hash != 0)
                     at = (at + 1) & wc->mask;
                 grown[at] = old[h];
