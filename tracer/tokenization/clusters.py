@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # Characters that can sit inside a grapheme cluster after another character (Extend, ZWJ,
 # SpacingMark: marks, format controls, and the few letters/symbols UAX #29 adds), unassigned,
@@ -31,6 +32,11 @@ def char_class(codepoints: list[int]) -> str:
         lo, hi = run[0], run[-1]
         parts.append(re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}")
     return "".join(parts)
+
+
+def any_of(chars: Iterable[str]) -> re.Pattern[str]:
+    """A regex matching any one of the characters."""
+    return re.compile(f"[{char_class([ord(c) for c in chars])}]")
 
 
 # Every character is written as one letter: its UTF-8 length (a-d), or, for a character that can

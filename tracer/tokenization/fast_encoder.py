@@ -43,9 +43,8 @@ class FastEncoder:
         self.normalizer = tokenizer.normalizer
         self.pre_tokenizer = tokenizer.pre_tokenizer
         self.added = added_tokens(tokenizer)
-        self.loops = loops  # the compiled per-page loops, or the pure-Python ones (``loops``)
         config = json.loads(tokenizer.to_str())  # 0.16 s for XLM-R's: read once, for both
-        self.words = WordIds(tokenizer, config.get("model") or {}, loops, max_cache)
+        self.words = WordIds(tokenizer, config.get("model") or {}, loops, max_cache)  # loops: compiled or Python
         self.fast = fast_path_for(tokenizer, config, self.words, loops) if fast_path else None
         self.pages_fast = 0
         self.pages_reference = 0

@@ -27,7 +27,7 @@ from types import ModuleType
 from tokenizers import Tokenizer
 
 from tracer.tokenization import wordloop
-from tracer.tokenization.clusters import EXTEND, PREPEND, char_class, cluster_letter
+from tracer.tokenization.clusters import EXTEND, PREPEND, any_of, char_class, cluster_letter
 from tracer.tokenization.loops import LOOPS
 from tracer.tokenization.offsets import mapped_offsets
 from tracer.tokenization.word_ids import WordIds
@@ -251,7 +251,7 @@ def _same(pos: int) -> int:
 
 def strip_characters(text: str, removed: set[str]) -> tuple[str, Callable[[int], int]]:
     """The text without the ``removed`` characters, and the map from its positions back to the text's."""
-    pattern = re.compile(f"[{char_class([ord(c) for c in removed])}]")
+    pattern = any_of(removed)
     gaps = [m.start() - n for n, m in enumerate(pattern.finditer(text))]  # where each one was, in the stripped text
 
     def source(pos: int) -> int:

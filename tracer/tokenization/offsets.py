@@ -48,9 +48,8 @@ def mapped_offsets(
     word_offsets: Callable[[str, int], Span],
 ) -> Callable[[int], Span]:
     """Offsets of token ``i`` in the original text, for word ``k`` (``word(k)``, made only when asked) placed at
-    ``word_start(k)`` in a text whose every
-    position ``source`` maps to the original: the source of the token's first character, and one past the source
-    of its last, as the tokenizer's own alignments give them."""
+    ``word_start(k)`` in a text whose every position ``source`` maps to the original: the source of the token's
+    first character, and one past the source of its last, as the tokenizer's own alignments give them."""
     locate = token_locator(ends)
 
     def offset(i: int) -> Span:

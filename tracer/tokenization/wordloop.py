@@ -11,7 +11,7 @@ import re
 from array import array
 from collections.abc import Iterable
 
-from tracer.tokenization.clusters import char_class
+from tracer.tokenization.clusters import any_of, char_class
 from tracer.tokenization.offsets import WordEntry
 
 KNOWN = 1  # probed
@@ -90,7 +90,7 @@ def translate(text: str, flags: bytearray, mapped: int, table: dict[int, str]) -
     if len(chars) == 1:
         ch = next(iter(chars))
         return text.replace(ch, table[ord(ch)])
-    return re.sub(f"[{char_class([ord(c) for c in chars])}]", lambda m: table[ord(m.group())], text)
+    return any_of(chars).sub(lambda m: table[ord(m.group())], text)
 
 
 def expansions(text: str, flags: bytearray, bit: int, table: dict[int, str]) -> tuple[bytes, bytes, bytes]:
@@ -99,7 +99,7 @@ def expansions(text: str, flags: bytearray, bit: int, table: dict[int, str]) -> 
     at, origin, grown, extra = [], [], [], 0
     chars = chars_with(text, flags, bit)
     if chars:
-        for m in re.finditer(f"[{char_class([ord(c) for c in chars])}]", text):
+        for m in any_of(chars).finditer(text):
             i, size = m.start(), len(table[ord(m.group())])
             at.append(i + extra)
             origin.append(i)
